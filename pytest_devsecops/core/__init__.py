@@ -1,0 +1,1 @@
+"""The scanner-independent core: findings, severity, policy and baseline (no pytest here)."""

@@ -1,0 +1,165 @@
+"""The pytest side of a scan: one collector per scanner, one item per finding or entry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import messages
+from .core.finding import ScanResult
+from .core.policy import Decision, Verdict
+from .core.redact import printable
+
+
+class SecurityFindingError(Exception):
+    """Raised by a finding's test: the only exception a baselined finding's xfail expects."""
+
+
+class StaleBaselineEntryError(Exception):
+    """Raised by the test of a baseline entry that no longer matches any finding."""
+
+
+class ScannerStatusError(Exception):
+    """Raised by a scanner's status test when the scan did not complete with full coverage."""
+
+
+_OWN_ERRORS = (SecurityFindingError, StaleBaselineEntryError, ScannerStatusError)
+
+
+class ScannerFile(pytest.File):
+    """A virtual file `devsecops/<scanner>` holding that scanner's status and finding items."""
+
+    def __init__(
+        self, *, result: ScanResult, decisions: list[Decision], view: dict[str, str], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.result = result
+        self.decisions = decisions
+        self.view = view  # baseline path, fail-on level, strictness: shown in messages
+
+    def collect(self) -> Iterator[pytest.Item]:
+        yield StatusItem.from_parent(self, name="status", result=self.result)
+        names: Counter[str] = Counter()
+        for decision in sorted(self.decisions, key=_order):
+            name = _item_name(decision)
+            names[name] += 1
+            if names[name] > 1:
+                name = f"{name[:-1]}#{names[name]}]"
+            yield FindingItem.from_parent(self, name=name, decision=decision, view=self.view)
+
+
+def _item_name(decision: Decision) -> str:
+    if decision.finding is not None:
+        return f"{decision.finding.rule}[{decision.finding.item_label}]"
+    entry = decision.entry
+    assert entry is not None  # noqa: S101 - a decision has a finding or an entry
+    return f"{entry.rule}[{printable(entry.path) or '-'} stale {entry.fingerprint[:8]}]"
+
+
+def _order(decision: Decision) -> tuple[str, int, str, str]:
+    if decision.finding is not None:
+        loc = decision.finding.location
+        return (loc.path or loc.url, loc.line, decision.finding.rule, decision.finding.fingerprint)
+    entry = decision.entry
+    assert entry is not None  # noqa: S101
+    return (entry.path, 1 << 30, entry.rule, entry.fingerprint)
+
+
+class DevsecopsItem(pytest.Item):
+    """Shared rendering: our own exceptions are shown as text, never as a pytest traceback."""
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        if isinstance(excinfo.value, _OWN_ERRORS):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+
+class StatusItem(DevsecopsItem):
+    """Passes only when the scanner ran and covered everything it was asked to cover."""
+
+    def __init__(self, *, result: ScanResult, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.result = result
+        self.add_marker(pytest.mark.devsecops)
+        self.add_marker(getattr(pytest.mark, result.scanner))
+        self.extra_keyword_matches.update({"status", result.scanner})
+        summary = messages.status_summary(result)
+        self.user_properties += [
+            ("devsecops_scanner", result.scanner),
+            ("devsecops_tool_version", f"{result.tool} {result.version}".strip()),
+            ("devsecops_coverage", summary),
+        ]
+
+    def runtest(self) -> None:
+        if not self.result.complete:
+            raise ScannerStatusError(messages.status_text(self.result))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"[{self.result.scanner}] {messages.status_summary(self.result)}"
+
+
+class FindingItem(DevsecopsItem):
+    """One finding (or one stale baseline entry) whose outcome the policy has decided."""
+
+    def __init__(self, *, decision: Decision, view: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.decision = decision
+        self.view = view
+        self._mark(decision)
+
+    def _mark(self, decision: Decision) -> None:
+        self.add_marker(pytest.mark.devsecops)
+        self.add_marker(getattr(pytest.mark, decision.scanner))
+        self.extra_keyword_matches.update({decision.scanner, decision.verdict.value})
+        finding, entry = decision.finding, decision.entry
+        if finding is not None:
+            self.extra_keyword_matches.update({finding.severity.value, finding.rule})
+            self.user_properties += [
+                ("devsecops_scanner", finding.scanner),
+                ("devsecops_rule", finding.rule),
+                ("devsecops_severity", finding.severity.value),
+                ("devsecops_confidence", finding.confidence),
+                ("devsecops_cwe", f"CWE-{finding.cwe}" if finding.cwe else ""),
+                ("devsecops_location", finding.location.describe()),
+                ("devsecops_fingerprint", finding.fingerprint),
+            ]
+        elif entry is not None:
+            self.extra_keyword_matches.add(entry.rule)
+            self.user_properties += [
+                ("devsecops_scanner", entry.scanner),
+                ("devsecops_rule", entry.rule),
+                ("devsecops_fingerprint", entry.fingerprint),
+            ]
+        self.user_properties.append(("devsecops_verdict", decision.verdict.value))
+        if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
+            self.add_marker(
+                pytest.mark.xfail(
+                    reason=messages.xfail_reason(decision, self.view["fail_on"]),
+                    raises=SecurityFindingError,
+                    strict=decision.verdict is Verdict.ACCEPTED,
+                )
+            )
+
+    def runtest(self) -> None:
+        decision = self.decision
+        if decision.finding is not None:
+            raise SecurityFindingError(messages.finding_text(decision, self.view["baseline"]))
+        if decision.entry is not None and self.view["strict_baseline"] == "true":
+            raise StaleBaselineEntryError(messages.stale_text(decision.entry, self.view["baseline"]))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        finding, entry = self.decision.finding, self.decision.entry
+        root = Path(self.config.rootpath)
+        if finding is not None and finding.location.path:
+            line = finding.location.line - 1 if finding.location.line else None
+            return root / finding.location.path, line, f"[{finding.scanner}] {finding.rule}"
+        if finding is not None:
+            return self.path, None, f"[{finding.scanner}] {finding.rule} {finding.location.describe()}"
+        assert entry is not None  # noqa: S101
+        return Path(self.view["baseline_path"]), max(entry.line - 1, 0), f"[{entry.scanner}] stale"

@@ -1,0 +1,135 @@
+"""pytest hooks only: parse options, delegate to `SecurityRun`, register built-in scanners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import options
+from .scanners.registry import ScannerRegistry
+from .settings import Settings
+from .session import WORKER_INPUT_KEY, SecurityRun, worker_scan_path
+from .summary import summary_lines
+
+RUN_KEY = pytest.StashKey[SecurityRun]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = options.resolve(config)
+    if settings is None:
+        return  # installed but not enabled: touch nothing
+    config.pluginmanager.register(BuiltinScanners(settings), "devsecops-builtin-scanners")
+    run = SecurityRun(config, settings)
+    config.stash[RUN_KEY] = run
+    config.addinivalue_line("markers", "devsecops: a security finding or scanner status item")
+    for scanner in run.scanners:
+        config.addinivalue_line("markers", f"{scanner.name}: produced by the {scanner.name} scanner")
+    if hasattr(config.hook, "pytest_configure_node") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistController(run), "devsecops-xdist-controller")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return []
+    entries = len(run.baseline.entries)
+    return [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    shared = worker_scan_path(session.config)
+    if shared is not None:
+        run.adopt(shared)
+    else:
+        # Runs before xdist starts its workers (its own sessionstart is trylast).
+        run.scan_now()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    # tryfirst: our items exist before -k/-m deselection looks at the list.
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or run.scan is None:
+        return
+    for collector in run.collectors(session):
+        items.extend(session.genitems(collector))
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None or run.scan is None or hasattr(config, "workerinput"):
+        return
+    terminalreporter.write_sep("=", "devsecops")
+    for line in summary_lines(run.report()):
+        terminalreporter.write_line(line)
+    if run.baseline_note:
+        terminalreporter.write_line(run.baseline_note)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None or run.scan is None or hasattr(session.config, "workerinput"):
+        return
+    problems = run.write_reports()
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for problem in problems:
+            if reporter is not None:
+                reporter.write_line(f"pytest-devsecops: {problem}", red=True)
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+
+class BuiltinScanners:
+    """Our scanners, registered through the public hook like anyone else's (and last)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_devsecops_register_scanners(
+        self, config: pytest.Config, registry: ScannerRegistry
+    ) -> None:
+        from .scanners.bandit import BanditScanner
+
+        settings = self.settings
+        registry.add(
+            BanditScanner(
+                honour_nosec=settings.bandit_honour_nosec, config_file=settings.bandit_config
+            )
+        )
+
+
+class XdistController:
+    """Hands the controller's scan to each xdist worker, so nothing is scanned twice."""
+
+    def __init__(self, run: SecurityRun) -> None:
+        self.run = run
+
+    def pytest_configure_node(self, node: object) -> None:
+        workerinput = getattr(node, "workerinput")  # noqa: B009 - set by xdist on WorkerController
+        workerinput[WORKER_INPUT_KEY] = str(Path(self.run.results_path))

@@ -1,0 +1,1 @@
+"""Reporters: render a finished security run as text (JSON, SARIF); the caller writes it."""

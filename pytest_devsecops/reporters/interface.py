@@ -1,0 +1,39 @@
+"""The reporter contract and the one frozen `Report` every reporter renders."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Protocol
+
+from ..core.finding import ScanResult
+from ..core.policy import Decision, Verdict
+
+OUTCOME_WORDS = {
+    Verdict.NEW: "failed",
+    Verdict.ACCEPTED: "baselined",
+    Verdict.BELOW_GATE: "below-gate",
+    Verdict.EXPIRED: "expired",
+    Verdict.STALE: "stale",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A finished run: what each scanner did and what was decided about each finding."""
+
+    root: Path
+    baseline: str
+    fail_on: str
+    plugin_version: str
+    results: tuple[ScanResult, ...]
+    decisions: tuple[Decision, ...]
+
+    def decisions_for(self, scanner: str) -> list[Decision]:
+        return [decision for decision in self.decisions if decision.scanner == scanner]
+
+
+class Reporter(Protocol):
+    """Turns a report into the text of one file; pure, so it is trivially testable."""
+
+    def render(self, report: Report) -> str: ...

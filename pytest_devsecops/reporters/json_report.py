@@ -1,0 +1,103 @@
+"""The JSON report: a stable, versioned, sorted account of scanners and findings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from ..core.finding import ScanResult
+from ..core.policy import Decision
+from .interface import OUTCOME_WORDS, Report
+
+SCHEMA_VERSION = 1
+
+
+class JsonReporter:
+    """Renders `Report` as JSON (schema `pytest-devsecops-report`, version 1)."""
+
+    def render(self, report: Report) -> str:
+        document = {
+            "schema": "pytest-devsecops-report",
+            "version": SCHEMA_VERSION,
+            "tool": {"name": "pytest-devsecops", "version": report.plugin_version},
+            "fail_on": report.fail_on,
+            "baseline": report.baseline,
+            "scanners": [_scanner(result, report) for result in report.results],
+            "findings": [
+                _finding(decision) for decision in report.decisions if decision.finding is not None
+            ],
+            "stale_baseline_entries": [
+                _stale(decision) for decision in report.decisions if decision.finding is None
+            ],
+        }
+        document["findings"].sort(key=lambda item: (item["scanner"], item["fingerprint"]))
+        document["stale_baseline_entries"].sort(key=lambda item: item["fingerprint"])
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for decision in report.decisions_for(result.scanner):
+        word = OUTCOME_WORDS[decision.verdict]
+        counts[word] = counts.get(word, 0) + 1
+    status = "error" if result.error else ("incomplete" if result.coverage.gaps else "complete")
+    return {
+        "name": result.scanner,
+        "tool": result.tool,
+        "version": result.version,
+        "status": status,
+        "error": result.error,
+        "notes": list(result.notes),
+        "duration_seconds": round(result.duration, 3),
+        "coverage": {
+            "unit": result.coverage.unit,
+            "requested": list(result.coverage.requested),
+            "scanned": len(result.coverage.scanned),
+            "skipped": [dataclasses.asdict(skip) for skip in result.coverage.skipped],
+        },
+        "outcomes": counts,
+    }
+
+
+def _finding(decision: Decision) -> dict[str, Any]:
+    finding = decision.finding
+    assert finding is not None  # noqa: S101 - filtered by the caller
+    data = {
+        "fingerprint": finding.fingerprint,
+        "scanner": finding.scanner,
+        "rule": finding.rule,
+        "title": finding.title,
+        "severity": finding.severity.value,
+        "confidence": finding.confidence,
+        "cwe": finding.cwe,
+        "location": {
+            key: value
+            for key, value in dataclasses.asdict(finding.location).items()
+            if value not in ("", 0)
+        },
+        "remediation": finding.remediation,
+        "references": list(finding.references),
+        "details": dict(finding.details),
+        "outcome": OUTCOME_WORDS[decision.verdict],
+    }
+    if decision.entry is not None:
+        data["baseline"] = {
+            "reason": decision.entry.reason,
+            "owner": decision.entry.owner,
+            "expires": decision.entry.expires.isoformat() if decision.entry.expires else None,
+        }
+    return data
+
+
+def _stale(decision: Decision) -> dict[str, Any]:
+    entry = decision.entry
+    assert entry is not None  # noqa: S101
+    return {
+        "fingerprint": entry.fingerprint,
+        "scanner": entry.scanner,
+        "rule": entry.rule,
+        "path": entry.path,
+        "title": entry.title,
+        "outcome": "stale",
+    }

@@ -1,0 +1,209 @@
+"""SAST with bandit: run it as a child process, read its JSON, account for every file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
+from ..core.fingerprint import normalise_code
+from ..core.redact import mask_string_literals, printable, redact, tail
+from ..core.severity import Severity
+from . import process
+from .bandit_advice import advice_for
+from .interface import ScanContext
+
+# Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
+# or a fingerprint input.
+SECRET_RULES = frozenset({"B105", "B106", "B107"})
+_NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
+
+
+class BanditScanner:
+    """bandit over the project's Python sources, honouring the project's bandit config."""
+
+    name = "bandit"
+
+    def __init__(self, *, honour_nosec: bool = False, config_file: Path | None = None) -> None:
+        self.honour_nosec = honour_nosec
+        self.config_file = config_file
+
+    def scan(self, context: ScanContext) -> ScanResult:
+        started = time.monotonic()
+        try:
+            version = metadata.version("bandit")
+        except metadata.PackageNotFoundError:
+            return ScanResult(
+                self.name, "bandit", "", error="bandit is not installed in this environment",
+                hint="pip install bandit (it is a dependency of pytest-devsecops)",
+            )
+        report = context.workdir / "bandit.json"
+        argv = self._argv(context, report)
+        outcome = process.run(argv, context.timeout)
+        requested = tuple(context.relative(path) for path in context.paths)
+        failure = _failure(outcome, report, context.timeout)
+        if failure:
+            return ScanResult(
+                self.name, "bandit", version, coverage=Coverage(requested=requested),
+                error=failure, hint="run the command above by hand to see bandit's own error",
+                duration=time.monotonic() - started,
+            )
+        data = json.loads(report.read_text(encoding="utf-8"))
+        skipped = tuple(
+            Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
+            for error in data["errors"]
+        )
+        unscanned = {skip.target for skip in skipped}
+        scanned = sorted(
+            {context.relative(name) for name in data["metrics"] if name != "_totals"} - unscanned
+        )
+        findings = tuple(self._finding(context, item) for item in data["results"])
+        coverage = Coverage(requested=requested, scanned=tuple(scanned), skipped=skipped)
+        error = "" if scanned or skipped else "bandit found no Python files to scan"
+        return ScanResult(
+            self.name, "bandit", version, findings, coverage, error=error,
+            hint="check devsecops_paths and the bandit exclude settings" if error else "",
+            duration=time.monotonic() - started,
+        )
+
+    def _argv(self, context: ScanContext, report: Path) -> list[str]:
+        argv = [sys.executable, "-m", "bandit", "--recursive", "--format", "json"]
+        argv += ["--output", str(report), "--quiet"]
+        if not self.honour_nosec:
+            argv.append("--ignore-nosec")
+        excludes = [*context.excludes, *_virtualenvs(context.paths)]
+        argv += ["--exclude", ",".join(f"*/{name}/*" for name in excludes)]
+        config = self.config_file or _pyproject_with_bandit(context.root)
+        if config is not None:
+            argv += ["--configfile", str(config)]
+        if (context.root / ".bandit").is_file():
+            argv += ["--ini", str(context.root / ".bandit")]
+        targets = [str(path.resolve()) for path in context.paths]
+        targets += [str(script) for script in _python_scripts(context.paths, excludes)]
+        # `--` ends option parsing: no path in the repository can be read as a bandit flag.
+        return [*argv, "--", *targets]
+
+    def _finding(self, context: ScanContext, item: Mapping[str, Any]) -> Finding:
+        rule = str(item["test_id"])
+        path = context.relative(item["filename"])
+        line = int(item["line_number"])
+        code = _source_lines(Path(item["filename"]), item.get("line_range") or [line])
+        if rule in SECRET_RULES:
+            code = mask_string_literals(code)
+        title = str(item["issue_text"])
+        title = mask_string_literals(title) if rule in SECRET_RULES else title
+        confidence = str(item["issue_confidence"]).lower()
+        severity = _severity(str(item["issue_severity"]), confidence)
+        details = []
+        if not self.honour_nosec and _NOSEC.search(code):
+            details.append((
+                "inline suppression",
+                "this line carries `# nosec`, which pytest-devsecops does not honour; "
+                "accept the finding in the baseline with a reason instead",
+            ))
+        cwe = item.get("issue_cwe") or {}
+        more_info = str(item.get("more_info") or "")
+        return Finding(
+            scanner=self.name,
+            rule=rule,
+            title=printable(redact(title)),
+            severity=severity,
+            location=Location(path=path, line=line, column=int(item.get("col_offset", 0)) + 1),
+            identity=f"{path}\x1f{normalise_code(code)}",
+            confidence=confidence,
+            cwe=int(cwe["id"]) if cwe.get("id") else None,
+            snippet=printable(redact(code)),
+            remediation=advice_for(rule, str(item.get("test_name", ""))),
+            references=(more_info,) if more_info else (),
+            label=f"{printable(path)}:{line}",
+            details=tuple(details),
+        )
+
+
+def _severity(level: str, confidence: str) -> Severity:
+    """bandit's severity on our scale, one step lower when bandit itself is unsure."""
+    try:
+        severity = Severity.parse(level)
+    except ValueError:
+        severity = Severity.INFO
+    return severity.lowered() if confidence == "low" else severity
+
+
+def _failure(outcome: process.ProcessOutcome, report: Path, timeout: float) -> str:
+    """Why this bandit run cannot be trusted, or '' when its report is complete and fresh."""
+    command = " ".join(outcome.argv[:8]) + " ..."
+    if outcome.start_error:
+        return f"could not start bandit ({command}): {outcome.start_error}"
+    if outcome.timed_out:
+        return f"bandit timed out after {timeout:g}s and was killed ({command})"
+    # Exit 1 means "issues found"; anything else is a crash, whatever the report says.
+    if outcome.returncode not in (0, 1):
+        return f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
+    if not report.is_file():
+        return f"bandit wrote no report ({command}):\n{tail(outcome.stderr)}"
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        return f"bandit's report is not valid JSON: {exc}"
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(key), want)
+        for key, want in (("results", list), ("errors", list), ("metrics", dict))
+    ):
+        return "bandit's report does not have the expected results/errors/metrics fields"
+    return ""
+
+
+def _source_lines(path: Path, line_range: list[int]) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    first, last = min(line_range), max(line_range)
+    return "\n".join(lines[first - 1 : last])
+
+
+def _pyproject_with_bandit(root: Path) -> Path | None:
+    pyproject = root / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return pyproject if re.search(r"^\[tool\.bandit[.\]]", text, re.MULTILINE) else None
+
+
+def _virtualenvs(paths: tuple[Path, ...]) -> list[str]:
+    """Folders directly under the scanned paths that are virtualenvs, whatever their name."""
+    found = []
+    for base in paths:
+        if base.is_dir():
+            found += [child.name for child in base.iterdir() if (child / "pyvenv.cfg").is_file()]
+    return sorted(set(found))
+
+
+def _python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Path]:
+    """Extension-less files with a python shebang, which bandit's own walk would skip."""
+    skip = set(excludes)
+    for base in paths:
+        if not base.is_dir():
+            continue
+        for folder, dirs, files in os.walk(base):
+            dirs[:] = sorted(name for name in dirs if name not in skip and not name.endswith(".egg-info"))
+            for name in sorted(files):
+                if "." not in name and _has_python_shebang(Path(folder, name)):
+                    yield Path(folder, name).resolve()
+
+
+def _has_python_shebang(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first

@@ -1,0 +1,64 @@
+"""Every setting, resolved once from the command line and ini files into one frozen object."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from .core.severity import Severity
+
+DEFAULT_BASELINE = ".devsecops-baseline.yml"
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "site-packages", "node_modules",
+    "build", "dist", "__pycache__", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The effective configuration; `sources` says where each non-default value came from."""
+
+    root: Path
+    scanners: tuple[str, ...] | None = None
+    baseline: Path = Path(DEFAULT_BASELINE)
+    update_baseline: bool = False
+    fail_on: Severity = Severity.MEDIUM
+    strict_baseline: bool = True
+    paths: tuple[Path, ...] = ()
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES
+    timeout: float = 600.0
+    json_report: Path | None = None
+    sarif_report: Path | None = None
+    bandit_honour_nosec: bool = False
+    bandit_config: Path | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def describe(self) -> str:
+        """The one-line summary shown in pytest's header."""
+        scanners = ",".join(self.scanners) if self.scanners else "all"
+        baseline = self.relative(self.baseline)
+        return f"devsecops: scanners={scanners} fail-on={self.fail_on} baseline={baseline}"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def parse_scanner_list(text: str) -> tuple[str, ...]:
+    """`bandit,pip-audit` or `bandit pip-audit` → ('bandit', 'pip-audit')."""
+    names = [name.strip() for name in text.replace(",", " ").split()]
+    if not names:
+        raise ValueError("expected at least one scanner name")
+    return tuple(dict.fromkeys(names))
+
+
+def parse_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"expected a positive number of seconds, got {text!r}")
+    return value
