@@ -83,10 +83,8 @@ def status_text(result: ScanResult) -> str:
     gaps = result.coverage.gaps
     if gaps:
         lines.append(
-            f"{len(gaps)} of {len(result.coverage.requested) or len(gaps) + len(result.coverage.scanned)}"
-            f" {result.coverage.unit} were not scanned:"
-            if result.coverage.requested
-            else f"{len(gaps)} {result.coverage.unit} were not scanned:"
+            f"{_count(len(gaps), result.coverage.unit)} could not be scanned "
+            f"({len(result.coverage.scanned)} were):"
         )
         lines.extend(f"  {printable(skip.target)}: {printable(skip.reason)}" for skip in gaps[:50])
         if len(gaps) > 50:
@@ -102,7 +100,7 @@ def status_summary(result: ScanResult) -> str:
     """One line: tool, version and coverage, for the status item and the terminal summary."""
     tool = f"{result.tool} {result.version}".strip()
     coverage = result.coverage
-    scanned = f"{len(coverage.scanned)} {coverage.unit} scanned"
+    scanned = f"{_count(len(coverage.scanned), coverage.unit)} scanned"
     deliberate = [skip for skip in coverage.skipped if skip.deliberate]
     if deliberate:
         scanned += f", {len(deliberate)} skipped on purpose"
@@ -111,3 +109,8 @@ def status_summary(result: ScanResult) -> str:
     if coverage.gaps:
         return f"{tool}: {scanned}, {len(coverage.gaps)} NOT scanned"
     return f"{tool}: {scanned}, complete"
+
+
+def _count(number: int, unit: str) -> str:
+    """`1 file`, `2 files`: units are given in the plural."""
+    return f"{number} {unit[:-1] if number == 1 and unit.endswith('s') else unit}"

@@ -164,10 +164,10 @@ def _reject_unsafe(path: Path, root: yaml.Node) -> None:
         node = stack.pop()
         line = node.start_mark.line + 1
         if id(node) in seen:
-            raise BaselineError(path, line, "uses YAML aliases; the baseline must be plain data")
+            raise BaselineError(path, line, "uses YAML anchors or aliases; the baseline must be plain data")
         seen.add(id(node))
         if getattr(node, "anchor", None):
-            raise BaselineError(path, line, "uses YAML anchors; the baseline must be plain data")
+            raise BaselineError(path, line, "uses YAML anchors or aliases; the baseline must be plain data")
         if node.tag not in _STANDARD_TAGS:
             raise BaselineError(path, line, f"uses the YAML tag {node.tag!r}; only plain data is allowed")
         if isinstance(node, yaml.MappingNode):

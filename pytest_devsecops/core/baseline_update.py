@@ -101,7 +101,9 @@ def _entry_text(entry: Entry, indent: str, newline: str) -> str:
     rows = []
     for position, (name, value) in enumerate(fields):
         lead = f"{indent}- " if position == 0 else f"{indent}  "
-        rows.append(f"{lead}{name}: {scalar(value)}{newline}")
+        # Hex fingerprints are always quoted so none of them can ever read as a number.
+        text = json.dumps(value) if name == "fingerprint" else scalar(value)
+        rows.append(f"{lead}{name}: {text}{newline}")
     return "".join(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -45,9 +46,22 @@ class BanditScanner:
                 hint="pip install bandit (it is a dependency of pytest-devsecops)",
             )
         report = context.workdir / "bandit.json"
-        argv = self._argv(context, report)
-        outcome = process.run(argv, context.timeout)
         requested = tuple(context.relative(path) for path in context.paths)
+        missing = tuple(
+            Skipped(context.relative(path), "does not exist")
+            for path in context.paths
+            if not path.exists()
+        )
+        present = tuple(path for path in context.paths if path.exists())
+        if not present:
+            return ScanResult(
+                self.name, "bandit", version,
+                coverage=Coverage(requested=requested, skipped=missing),
+                error="none of the paths to scan exists",
+                hint="set devsecops_paths to folders of this project",
+            )
+        argv = self._argv(dataclasses.replace(context, paths=present), report)
+        outcome = process.run(argv, context.timeout)
         failure = _failure(outcome, report, context.timeout)
         if failure:
             return ScanResult(
@@ -56,7 +70,7 @@ class BanditScanner:
                 duration=time.monotonic() - started,
             )
         data = json.loads(report.read_text(encoding="utf-8"))
-        skipped = tuple(
+        skipped = missing + tuple(
             Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
             for error in data["errors"]
         )

@@ -1,0 +1,45 @@
+"""Shared fixtures: a small vulnerable project for pytester runs."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+VULNERABLE_APP = textwrap.dedent(
+    """\
+    import hashlib
+    import subprocess
+
+
+    def run(command):
+        return subprocess.call(command, shell=True)
+
+
+    def token(user):
+        return hashlib.md5(user.encode()).hexdigest()
+    """
+)
+
+SAFE_TEST = textwrap.dedent(
+    """\
+    def test_ordinary():
+        assert 1 + 1 == 2
+    """
+)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project with two bandit findings at or above medium and one below (B404)."""
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        devsecops_scanners = ["bandit"]
+        devsecops_paths = ["app"]
+        """
+    )
+    app = pytester.mkpydir("app")
+    (app / "run.py").write_text(VULNERABLE_APP)
+    pytester.makepyfile(test_ordinary=SAFE_TEST)
+    return pytester
