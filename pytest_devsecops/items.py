@@ -151,7 +151,9 @@ class FindingItem(DevsecopsItem):
         if decision.finding is not None:
             raise SecurityFindingError(messages.finding_text(decision, self.view["baseline"]))
         if decision.entry is not None and self.view["strict_baseline"] == "true":
-            raise StaleBaselineEntryError(messages.stale_text(decision.entry, self.view["baseline"]))
+            raise StaleBaselineEntryError(
+                messages.stale_text(decision.entry, self.view["baseline"])
+            )
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         finding, entry = self.decision.finding, self.decision.entry
@@ -160,6 +162,10 @@ class FindingItem(DevsecopsItem):
             line = finding.location.line - 1 if finding.location.line else None
             return root / finding.location.path, line, f"[{finding.scanner}] {finding.rule}"
         if finding is not None:
-            return self.path, None, f"[{finding.scanner}] {finding.rule} {finding.location.describe()}"
+            return (
+                self.path,
+                None,
+                f"[{finding.scanner}] {finding.rule} {finding.location.describe()}",
+            )
         assert entry is not None  # noqa: S101
         return Path(self.view["baseline_path"]), max(entry.line - 1, 0), f"[{entry.scanner}] stale"

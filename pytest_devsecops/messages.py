@@ -92,7 +92,9 @@ def status_text(result: ScanResult) -> str:
     if result.hint:
         lines.append(f"next step: {result.hint}")
     elif gaps:
-        lines.append("next step: fix or exclude those files; a finding hidden in them would go unseen")
+        lines.append(
+            "next step: fix or exclude those files; a finding hidden in them would go unseen"
+        )
     return "\n".join(lines)
 
 

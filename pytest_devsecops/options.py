@@ -10,7 +10,13 @@ from typing import TypeVar
 import pytest
 
 from .core.severity import Severity
-from .settings import DEFAULT_BASELINE, DEFAULT_EXCLUDES, Settings, parse_scanner_list, parse_seconds
+from .settings import (
+    DEFAULT_BASELINE,
+    DEFAULT_EXCLUDES,
+    Settings,
+    parse_scanner_list,
+    parse_seconds,
+)
 
 T = TypeVar("T")
 
@@ -31,35 +37,78 @@ def _argtype(convert: Callable[[str], T]) -> Callable[[str], T]:
 def add_options(parser: pytest.Parser) -> None:
     """Register every option and ini key; nothing here runs unless `--devsecops` is on."""
     group = parser.getgroup("devsecops", "security scanners as tests (pytest-devsecops)")
-    group.addoption("--devsecops", action="store_true", default=None,
-                    help="run the security scanners and report each finding as a test")
-    group.addoption("--devsecops-scanners", type=_argtype(parse_scanner_list), metavar="NAMES",
-                    help="comma-separated scanners to run (default: every registered scanner)")
-    group.addoption("--devsecops-baseline", metavar="PATH",
-                    help=f"baseline file of accepted findings (default: {DEFAULT_BASELINE})")
-    group.addoption("--devsecops-update-baseline", action="store_true", default=False,
-                    help="add current findings to the baseline and drop stale entries")
-    group.addoption("--devsecops-fail-on", type=_argtype(Severity.parse), metavar="LEVEL",
-                    help="lowest severity that fails: info, low, medium, high, critical")
+    group.addoption(
+        "--devsecops",
+        action="store_true",
+        default=None,
+        help="run the security scanners and report each finding as a test",
+    )
+    group.addoption(
+        "--devsecops-scanners",
+        type=_argtype(parse_scanner_list),
+        metavar="NAMES",
+        help="comma-separated scanners to run (default: every registered scanner)",
+    )
+    group.addoption(
+        "--devsecops-baseline",
+        metavar="PATH",
+        help=f"baseline file of accepted findings (default: {DEFAULT_BASELINE})",
+    )
+    group.addoption(
+        "--devsecops-update-baseline",
+        action="store_true",
+        default=False,
+        help="add current findings to the baseline and drop stale entries",
+    )
+    group.addoption(
+        "--devsecops-fail-on",
+        type=_argtype(Severity.parse),
+        metavar="LEVEL",
+        help="lowest severity that fails: info, low, medium, high, critical",
+    )
     group.addoption("--devsecops-json", metavar="PATH", help="write a JSON report")
     group.addoption("--devsecops-sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
     ini = parser.addini
     ini("devsecops", "run the security scanners (same as --devsecops)", type="bool", default=False)
     ini("devsecops_scanners", "scanners to run (default: all registered)", type="args", default=[])
     ini("devsecops_baseline", "baseline file, relative to the rootdir", type="string", default="")
-    ini("devsecops_fail_on", "lowest severity that fails (default medium)", type="string",
-        default="medium")
-    ini("devsecops_strict_baseline", "stale baseline entries fail (default true)", type="bool",
-        default=True)
-    ini("devsecops_paths", "folders/files to scan, relative to the rootdir (default: rootdir)",
-        type="args", default=[])
+    ini(
+        "devsecops_fail_on",
+        "lowest severity that fails (default medium)",
+        type="string",
+        default="medium",
+    )
+    ini(
+        "devsecops_strict_baseline",
+        "stale baseline entries fail (default true)",
+        type="bool",
+        default=True,
+    )
+    ini(
+        "devsecops_paths",
+        "folders/files to scan, relative to the rootdir (default: rootdir)",
+        type="args",
+        default=[],
+    )
     ini("devsecops_exclude", "extra folder names never scanned", type="args", default=[])
-    ini("devsecops_timeout", "seconds each scanner may run (default 600)", type="string",
-        default="600")
-    ini("devsecops_bandit_honour_nosec", "let '# nosec' suppress bandit findings (default false)",
-        type="bool", default=False)
-    ini("devsecops_bandit_config", "bandit config file (default: [tool.bandit] in pyproject.toml)",
-        type="string", default="")
+    ini(
+        "devsecops_timeout",
+        "seconds each scanner may run (default 600)",
+        type="string",
+        default="600",
+    )
+    ini(
+        "devsecops_bandit_honour_nosec",
+        "let '# nosec' suppress bandit findings (default false)",
+        type="bool",
+        default=False,
+    )
+    ini(
+        "devsecops_bandit_config",
+        "bandit config file (default: [tool.bandit] in pyproject.toml)",
+        type="string",
+        default="",
+    )
 
 
 def resolve(config: pytest.Config) -> Settings | None:

@@ -8,8 +8,8 @@ import pytest
 
 from . import options
 from .scanners.registry import ScannerRegistry
-from .settings import Settings
 from .session import WORKER_INPUT_KEY, SecurityRun, worker_scan_path
+from .settings import Settings
 from .summary import summary_lines
 
 RUN_KEY = pytest.StashKey[SecurityRun]()
@@ -34,7 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_KEY] = run
     config.addinivalue_line("markers", "devsecops: a security finding or scanner status item")
     for scanner in run.scanners:
-        config.addinivalue_line("markers", f"{scanner.name}: produced by the {scanner.name} scanner")
+        config.addinivalue_line(
+            "markers", f"{scanner.name}: produced by the {scanner.name} scanner"
+        )
     if hasattr(config.hook, "pytest_configure_node") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistController(run), "devsecops-xdist-controller")
 

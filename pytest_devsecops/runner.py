@@ -35,10 +35,13 @@ def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionSc
         scoped = dataclasses.replace(context, workdir=workdir)
         try:
             result = scanner.scan(scoped)
-        except Exception as exc:  # noqa: BLE001 - a scanner bug must fail its status item, not pytest
+        except Exception as exc:
             trace = printable(redact("".join(traceback.format_exception(exc)[-6:])))
             result = ScanResult(
-                scanner.name, scanner.name, "", error=f"the scanner raised {exc!r}\n{trace}",
+                scanner.name,
+                scanner.name,
+                "",
+                error=f"the scanner raised {exc!r}\n{trace}",
                 hint="this is a bug in the scanner plugin; please report it with the trace",
             )
         if result.scanner != scanner.name:

@@ -50,8 +50,11 @@ class SecurityRun:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
         settings = self.settings
         context = ScanContext(
-            root=settings.root, paths=settings.paths, excludes=settings.excludes,
-            timeout=settings.timeout, workdir=self.workdir,
+            root=settings.root,
+            paths=settings.paths,
+            excludes=settings.excludes,
+            timeout=settings.timeout,
+            workdir=self.workdir,
         )
         self.scan = runner.run_scanners(self.scanners, context)
         runner.save(self.scan, self.results_path)
@@ -73,15 +76,21 @@ class SecurityRun:
         assert self.scan is not None  # noqa: S101
         policy = Policy(self.settings.fail_on, self.scan.today, self.settings.strict_baseline)
         decisions = decide(self.scan.results, self.baseline, policy)
-        additions = [_entry_for(d) for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)]
-        removals = [d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry]
+        additions = [
+            _entry_for(d) for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+        ]
+        removals = [
+            d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
+        ]
         if not additions and not removals and self.baseline.exists:
             self.baseline_note = "baseline already up to date; not rewritten"
             return
         try:
             text = baseline_update.render(self.baseline, additions, removals)
             atomic.replace_if_unchanged(
-                self.settings.baseline, text.encode("utf-8"), self.baseline.digest,
+                self.settings.baseline,
+                text.encode("utf-8"),
+                self.baseline.digest,
                 self.settings.root,
             )
         except (BaselineError, atomic.UnsafePathError, atomic.ConcurrentEditError, OSError) as exc:
@@ -175,4 +184,3 @@ def worker_scan_path(config: pytest.Config) -> Path | None:
     if workerinput is None or WORKER_INPUT_KEY not in workerinput:
         return None
     return Path(workerinput[WORKER_INPUT_KEY])
-

@@ -9,8 +9,22 @@ from .core.severity import Severity
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
 DEFAULT_EXCLUDES = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "site-packages", "node_modules",
-    "build", "dist", "__pycache__", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "site-packages",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".eggs",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
 )
 
 

@@ -30,6 +30,8 @@ def summary_lines(report: Report) -> list[str]:
             line += ": " + ", ".join(parts)
         if failing:
             order = ("critical", "high", "medium", "low", "info")
-            line += " [failing: " + ", ".join(f"{failing[s]} {s}" for s in order if failing[s]) + "]"
+            line += (
+                " [failing: " + ", ".join(f"{failing[s]} {s}" for s in order if failing[s]) + "]"
+            )
         lines.append(line)
     return lines

@@ -18,13 +18,15 @@ def test_unparseable_files_fail_the_status_and_are_named(project: pytest.Pyteste
     (project.path / "app" / "latin1.py").write_bytes(b'name = "caf\xe9"\n')
     result = project.runpytest("--devsecops", "-rf")
     result.assert_outcomes(passed=1, failed=3, xfailed=1)
-    result.stdout.fnmatch_lines([
-        "*_ [[]bandit[]] bandit 1.*: 2 files scanned, 2 NOT scanned _*",
-        "2 files could not be scanned (2 were):",
-        "  app/broken.py: syntax error while parsing AST from file",
-        "  app/latin1.py: syntax error while parsing AST from file",
-        "next step: fix or exclude those files*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ [[]bandit[]] bandit 1.*: 2 files scanned, 2 NOT scanned _*",
+            "2 files could not be scanned (2 were):",
+            "  app/broken.py: syntax error while parsing AST from file",
+            "  app/latin1.py: syntax error while parsing AST from file",
+            "next step: fix or exclude those files*",
+        ]
+    )
 
 
 def test_a_missing_path_is_a_coverage_gap(project: pytest.Pytester) -> None:
@@ -75,14 +77,18 @@ def test_a_scanner_that_raises_fails_its_status_and_the_rest_runs(project: pytes
     )
     result = project.runpytest("--devsecops", "-o", "devsecops_scanners=bandit broken")
     result.assert_outcomes(passed=2, failed=3, xfailed=1)
-    result.stdout.fnmatch_lines([
-        "broken could not complete its scan: the scanner raised RuntimeError('boom')",
-        "next step: this is a bug in the scanner plugin*",
-        "broken: ERROR; 0 findings",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "broken could not complete its scan: the scanner raised RuntimeError('boom')",
+            "next step: this is a bug in the scanner plugin*",
+            "broken: ERROR; 0 findings",
+        ]
+    )
 
 
-def outcome(returncode: int | None = 1, stderr: str = "", **kwargs: object) -> process.ProcessOutcome:
+def outcome(
+    returncode: int | None = 1, stderr: str = "", **kwargs: object
+) -> process.ProcessOutcome:
     return process.ProcessOutcome(("python", "-m", "bandit"), returncode, "", stderr, **kwargs)  # type: ignore[arg-type]
 
 
@@ -132,7 +138,10 @@ def test_a_hung_tool_is_killed_with_its_children(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
     child = int(pidfile.read_text())
     time.sleep(0.2)
-    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    assert (
+        not Path(f"/proc/{child}").exists()
+        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    )
 
 
 def test_the_child_gets_no_secrets_from_our_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,32 +10,38 @@ import pytest
 def test_one_item_per_finding_with_readable_node_ids(project: pytest.Pytester) -> None:
     result = project.runpytest("--devsecops", "-v", "-rfx")
     result.assert_outcomes(passed=2, failed=2, xfailed=1)
-    result.stdout.fnmatch_lines_random([
-        "devsecops/bandit::status PASSED*",
-        "devsecops/bandit::B404[[]app/run.py:2[]] XFAIL (below fail-on=medium)*",
-        "devsecops/bandit::B602[[]app/run.py:6[]] FAILED*",
-        "devsecops/bandit::B324[[]app/run.py:10[]] FAILED*",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "devsecops/bandit::status PASSED*",
+            "devsecops/bandit::B404[[]app/run.py:2[]] XFAIL (below fail-on=medium)*",
+            "devsecops/bandit::B602[[]app/run.py:6[]] FAILED*",
+            "devsecops/bandit::B324[[]app/run.py:10[]] FAILED*",
+        ]
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 def test_the_failure_explains_the_finding_without_a_traceback(project: pytest.Pytester) -> None:
     result = project.runpytest("--devsecops")
-    result.stdout.fnmatch_lines([
-        "*_ [[]bandit[]] B602 _*",
-        "B602 subprocess call with shell=True identified, security issue.",
-        "  severity: high   confidence: high   CWE-78",
-        "  at app/run.py:6",
-        "    6 |     return subprocess.call(command, shell=True)",
-        "  what to do: Pass an argv list and drop shell=True*",
-        "  more: https://bandit.readthedocs.io/*",
-        "  fingerprint: *",
-        "  to accept it: pytest --devsecops --devsecops-update-baseline*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ [[]bandit[]] B602 _*",
+            "B602 subprocess call with shell=True identified, security issue.",
+            "  severity: high   confidence: high   CWE-78",
+            "  at app/run.py:6",
+            "    6 |     return subprocess.call(command, shell=True)",
+            "  what to do: Pass an argv list and drop shell=True*",
+            "  more: https://bandit.readthedocs.io/*",
+            "  fingerprint: *",
+            "  to accept it: pytest --devsecops --devsecops-update-baseline*",
+        ]
+    )
     output = result.stdout.str()
     assert "_pytest" not in output
     assert "Traceback" not in output
-    result.stdout.fnmatch_lines(["bandit 1.*: 2 files scanned, complete; 3 findings: 2 failed, 1 below-gate*"])
+    result.stdout.fnmatch_lines(
+        ["bandit 1.*: 2 files scanned, complete; 3 findings: 2 failed, 1 below-gate*"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,9 +101,13 @@ def test_bandit_config_in_pyproject_is_honoured(project: pytest.Pytester) -> Non
 
 def test_hardcoded_passwords_never_reach_the_output(project: pytest.Pytester) -> None:
     (project.path / "app" / "creds.py").write_text('PASSWORD = "Summer2024!"\n')
-    result = project.runpytest("--devsecops", "-rx", "-vv", "--devsecops-update-baseline",
-                               "--junitxml=out.xml")
+    result = project.runpytest(
+        "--devsecops", "-rx", "-vv", "--devsecops-update-baseline", "--junitxml=out.xml"
+    )
     result.stdout.fnmatch_lines(["*B105*"])
-    for text in (result.stdout.str(), (project.path / ".devsecops-baseline.yml").read_text(),
-                 (project.path / "out.xml").read_text()):
+    for text in (
+        result.stdout.str(),
+        (project.path / ".devsecops-baseline.yml").read_text(),
+        (project.path / "out.xml").read_text(),
+    ):
         assert "Summer2024!" not in text

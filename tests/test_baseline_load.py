@@ -49,7 +49,11 @@ def test_a_missing_file_is_an_empty_baseline(tmp_path: Path) -> None:
     ("content", "line", "problem"),
     [
         (b"version: 1\nfindings: [\n", 3, "not valid YAML"),
-        (GOOD.replace(b"    rule: B602\n", b"    rule: B602\n    rule: B605\n"), 6, "duplicate key 'rule'"),
+        (
+            GOOD.replace(b"    rule: B602\n", b"    rule: B602\n    rule: B605\n"),
+            6,
+            "duplicate key 'rule'",
+        ),
         (b"version: 1\nfindings: !!python/object/apply:os.system ['touch pwned']\n", 2, "tag"),
         (b"version: 1\nx: &a [1]\ny: *a\n", 2, "anchor"),
         (b"version: 2\nfindings: []\n", 1, "schema version"),

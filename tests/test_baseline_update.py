@@ -97,7 +97,9 @@ def test_a_flow_style_list_is_refused_rather_than_rewritten(tmp_path: Path) -> N
         render(load(flow, tmp_path), [entry("c", "c.py")], [])
 
 
-@pytest.mark.parametrize("value", ["on", "no", "null", "12", "1e3", "", "a: b", "# x", "\x1b[2J", "é"])
+@pytest.mark.parametrize(
+    "value", ["on", "no", "null", "12", "1e3", "", "a: b", "# x", "\x1b[2J", "é"]
+)
 def test_scalars_read_back_as_the_same_string(value: str, tmp_path: Path) -> None:
     text = f'version: 1\nfindings:\n  - fingerprint: "{"a" * 24}"\n    scanner: s\n    rule: r\n'
     text += f"    reason: {scalar(value)}\n"

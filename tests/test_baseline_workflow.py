@@ -63,11 +63,17 @@ def test_moving_code_keeps_it_accepted(project: pytest.Pytester) -> None:
 
 def test_a_duplicated_call_is_exactly_one_new_failure(project: pytest.Pytester) -> None:
     accept_all(project)
-    edit(project.path / "app" / "run.py", "    return subprocess.call(command, shell=True)",
-         "    subprocess.call(command, shell=True)\n    return subprocess.call(command, shell=True)")
+    edit(
+        project.path / "app" / "run.py",
+        "    return subprocess.call(command, shell=True)",
+        "    subprocess.call(command, shell=True)\n    return subprocess.call(command, shell=True)",
+    )
     # the first copy is new code (no `return`); make it textually identical:
-    edit(project.path / "app" / "run.py", "    subprocess.call(command, shell=True)\n",
-         "    return subprocess.call(command, shell=True)\n")
+    edit(
+        project.path / "app" / "run.py",
+        "    subprocess.call(command, shell=True)\n",
+        "    return subprocess.call(command, shell=True)\n",
+    )
     result = project.runpytest("--devsecops", "-rf")
     result.assert_outcomes(passed=2, failed=1, xfailed=3)
     result.stdout.fnmatch_lines(["FAILED devsecops/bandit::B602[[]app/run.py:7[]]*"])
@@ -78,12 +84,14 @@ def test_a_fixed_finding_leaves_one_stale_entry(project: pytest.Pytester) -> Non
     edit(project.path / "app" / "run.py", "hashlib.md5(", "hashlib.sha256(")
     result = project.runpytest("--devsecops", "-rf")
     result.assert_outcomes(passed=2, failed=1, xfailed=2)
-    result.stdout.fnmatch_lines([
-        "baseline entry * (B324 in app/run.py: Use of weak MD5*) matches no current finding.",
-        "  .devsecops-baseline.yml:*",
-        "  fixed? remove it with --devsecops-update-baseline",
-        "FAILED devsecops/bandit::B324[[]app/run.py stale *[]]*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "baseline entry * (B324 in app/run.py: Use of weak MD5*) matches no current finding.",
+            "  .devsecops-baseline.yml:*",
+            "  fixed? remove it with --devsecops-update-baseline",
+            "FAILED devsecops/bandit::B324[[]app/run.py stale *[]]*",
+        ]
+    )
     project.runpytest("--devsecops", "-o", "devsecops_strict_baseline=false").assert_outcomes(
         passed=3, xfailed=2
     )
@@ -97,14 +105,18 @@ def test_an_expired_acceptance_fails_and_says_who_owns_it(project: pytest.Pytest
     text = baseline.read_text()
     start = text.index("rule: B602")
     head, tail = text[:start], text[start:]
-    tail = tail.replace('owner: ""', "owner: ann", 1).replace('expires: ""', "expires: 2020-01-31", 1)
+    tail = tail.replace('owner: ""', "owner: ann", 1).replace(
+        'expires: ""', "expires: 2020-01-31", 1
+    )
     baseline.write_text(head + tail)
     result = project.runpytest("--devsecops")
     result.assert_outcomes(passed=2, failed=1, xfailed=2)
-    result.stdout.fnmatch_lines([
-        "  accepted in .devsecops-baseline.yml until 2020-01-31 (owner: ann; reason: none given),"
-        " and that acceptance has expired*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "  accepted in .devsecops-baseline.yml until 2020-01-31"
+            " (owner: ann; reason: none given), and that acceptance has expired*",
+        ]
+    )
 
 
 @pytest.mark.parametrize(

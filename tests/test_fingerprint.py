@@ -7,8 +7,12 @@ from pytest_devsecops.core.severity import Severity
 
 def finding(line: int, code: str = "subprocess.call(x, shell=True)", path: str = "a.py") -> Finding:
     return Finding(
-        scanner="bandit", rule="B602", title="shell", severity=Severity.HIGH,
-        location=Location(path=path, line=line), identity=f"{path}|{normalise_code(code)}",
+        scanner="bandit",
+        rule="B602",
+        title="shell",
+        severity=Severity.HIGH,
+        location=Location(path=path, line=line),
+        identity=f"{path}|{normalise_code(code)}",
     )
 
 

@@ -15,33 +15,49 @@ TODAY = datetime.date(2026, 6, 1)
 
 def finding(fingerprint: str, severity: Severity = Severity.HIGH, path: str = "a.py") -> Finding:
     return Finding(
-        scanner="bandit", rule="B1", title="t", severity=severity,
-        location=Location(path=path, line=1), identity=fingerprint, fingerprint=fingerprint * 24,
+        scanner="bandit",
+        rule="B1",
+        title="t",
+        severity=severity,
+        location=Location(path=path, line=1),
+        identity=fingerprint,
+        fingerprint=fingerprint * 24,
     )
 
 
 def entry(fingerprint: str, expires: datetime.date | None = None, path: str = "a.py") -> Entry:
-    return Entry(fingerprint=fingerprint * 24, scanner="bandit", rule="B1", path=path, expires=expires)
+    return Entry(
+        fingerprint=fingerprint * 24, scanner="bandit", rule="B1", path=path, expires=expires
+    )
 
 
 def verdicts(result: ScanResult, *entries: Entry) -> list[tuple[Verdict, str]]:
     baseline = Baseline(path=Path("b.yml"), entries=entries, text="")
     decisions = decide([result], baseline, Policy(Severity.MEDIUM, TODAY))
     return [
-        (d.verdict, (d.finding.fingerprint if d.finding else d.entry.fingerprint if d.entry else "")[:1])
+        (
+            d.verdict,
+            (d.finding.fingerprint if d.finding else d.entry.fingerprint if d.entry else "")[:1],
+        )
         for d in decisions
     ]
 
 
 def test_each_verdict() -> None:
     result = ScanResult(
-        "bandit", "bandit", "1",
+        "bandit",
+        "bandit",
+        "1",
         findings=(finding("n"), finding("l", Severity.LOW), finding("a"), finding("e")),
     )
-    assert verdicts(result, entry("a", TODAY), entry("e", TODAY - datetime.timedelta(days=1)),
-                    entry("s")) == [
-        (Verdict.NEW, "n"), (Verdict.BELOW_GATE, "l"), (Verdict.ACCEPTED, "a"),
-        (Verdict.EXPIRED, "e"), (Verdict.STALE, "s"),
+    assert verdicts(
+        result, entry("a", TODAY), entry("e", TODAY - datetime.timedelta(days=1)), entry("s")
+    ) == [
+        (Verdict.NEW, "n"),
+        (Verdict.BELOW_GATE, "l"),
+        (Verdict.ACCEPTED, "a"),
+        (Verdict.EXPIRED, "e"),
+        (Verdict.STALE, "s"),
     ]
 
 

@@ -12,8 +12,12 @@ def test_the_scale_is_ordered_from_info_to_critical() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("HIGH", Severity.HIGH), (" medium ", Severity.MEDIUM), ("Moderate", Severity.MEDIUM),
-     ("Informational", Severity.INFO)],
+    [
+        ("HIGH", Severity.HIGH),
+        (" medium ", Severity.MEDIUM),
+        ("Moderate", Severity.MEDIUM),
+        ("Informational", Severity.INFO),
+    ],
 )
 def test_parse_accepts_tool_spellings(text: str, expected: Severity) -> None:
     assert Severity.parse(text) is expected
@@ -26,8 +30,13 @@ def test_parse_error_lists_the_accepted_names() -> None:
 
 @pytest.mark.parametrize(
     ("score", "expected"),
-    [(9.8, Severity.CRITICAL), (7.0, Severity.HIGH), (6.9, Severity.MEDIUM), (0.1, Severity.LOW),
-     (0.0, Severity.INFO)],
+    [
+        (9.8, Severity.CRITICAL),
+        (7.0, Severity.HIGH),
+        (6.9, Severity.MEDIUM),
+        (0.1, Severity.LOW),
+        (0.0, Severity.INFO),
+    ],
 )
 def test_cvss_bands(score: float, expected: Severity) -> None:
     assert from_cvss_score(score) is expected

@@ -125,7 +125,9 @@ def parse(path: Path, raw: bytes) -> Baseline:
     top = _mapping(path, root, "the top level")
     unknown = sorted(set(top) - {"version", "findings"})
     if unknown:
-        raise BaselineError(path, top[unknown[0]][0].start_mark.line + 1, f"unknown key {unknown[0]!r}")
+        raise BaselineError(
+            path, top[unknown[0]][0].start_mark.line + 1, f"unknown key {unknown[0]!r}"
+        )
     if "version" not in top:
         raise BaselineError(path, 1, "has no 'version' key")
     version_node = top["version"][1]
@@ -164,12 +166,18 @@ def _reject_unsafe(path: Path, root: yaml.Node) -> None:
         node = stack.pop()
         line = node.start_mark.line + 1
         if id(node) in seen:
-            raise BaselineError(path, line, "uses YAML anchors or aliases; the baseline must be plain data")
+            raise BaselineError(
+                path, line, "uses YAML anchors or aliases; the baseline must be plain data"
+            )
         seen.add(id(node))
         if getattr(node, "anchor", None):
-            raise BaselineError(path, line, "uses YAML anchors or aliases; the baseline must be plain data")
+            raise BaselineError(
+                path, line, "uses YAML anchors or aliases; the baseline must be plain data"
+            )
         if node.tag not in _STANDARD_TAGS:
-            raise BaselineError(path, line, f"uses the YAML tag {node.tag!r}; only plain data is allowed")
+            raise BaselineError(
+                path, line, f"uses the YAML tag {node.tag!r}; only plain data is allowed"
+            )
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 stack.extend((key, value))
@@ -227,7 +235,9 @@ def _reject_duplicates(path: Path, entries: tuple[Entry, ...]) -> None:
     seen: set[str] = set()
     for entry in entries:
         if entry.fingerprint in seen:
-            raise BaselineError(path, entry.line, f"fingerprint {entry.fingerprint} is listed twice")
+            raise BaselineError(
+                path, entry.line, f"fingerprint {entry.fingerprint} is listed twice"
+            )
         seen.add(entry.fingerprint)
 
 
@@ -237,7 +247,11 @@ def _spans(lines: list[str], findings: yaml.SequenceNode, first: int) -> tuple[S
     previous_end = first
     for node in findings.value:
         start = node.start_mark.line
-        if not lines[start].lstrip().startswith("-") and start > 0 and lines[start - 1].strip() == "-":
+        if (
+            not lines[start].lstrip().startswith("-")
+            and start > 0
+            and lines[start - 1].strip() == "-"
+        ):
             start -= 1
         # A block mapping ends where the next token starts; its last value ends on its own line.
         end_mark = node.value[-1][1].end_mark

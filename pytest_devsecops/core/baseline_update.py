@@ -53,7 +53,7 @@ def render(baseline: Baseline, add: Iterable[Entry], remove: Iterable[str]) -> s
     # between two entries (blank lines, trailing comments) stay where they are.
     out = lines[: spans[0].start] if spans else list(lines)
     pending = list(additions)
-    for index, (entry, span) in enumerate(zip(baseline.entries, spans)):
+    for index, (entry, span) in enumerate(zip(baseline.entries, spans, strict=True)):
         while pending and sort_key(pending[0]) < sort_key(entry):
             out.append(_entry_text(pending.pop(0), indent, newline))
         if entry.fingerprint not in removals:
@@ -69,13 +69,17 @@ def render(baseline: Baseline, add: Iterable[Entry], remove: Iterable[str]) -> s
     return "".join(out)
 
 
-def _insert_into_empty(lines: list[str], key_line: int, additions: list[Entry], newline: str) -> str:
+def _insert_into_empty(
+    lines: list[str], key_line: int, additions: list[Entry], newline: str
+) -> str:
     line = lines[key_line]
     prefix = line[: line.index("findings")]
     if not additions:
         return "".join(lines)
     body = [_entry_text(entry, prefix + "  ", newline) for entry in additions]
-    return "".join([*lines[:key_line], f"{prefix}findings:{newline}", *body, *lines[key_line + 1 :]])
+    return "".join(
+        [*lines[:key_line], f"{prefix}findings:{newline}", *body, *lines[key_line + 1 :]]
+    )
 
 
 def _dash_indent(lines: list[str], baseline: Baseline) -> str:

@@ -17,6 +17,14 @@ class JsonReporter:
     """Renders `Report` as JSON (schema `pytest-devsecops-report`, version 1)."""
 
     def render(self, report: Report) -> str:
+        findings = sorted(
+            (_finding(d) for d in report.decisions if d.finding is not None),
+            key=lambda item: (item["scanner"], item["fingerprint"]),
+        )
+        stale = sorted(
+            (_stale(d) for d in report.decisions if d.finding is None),
+            key=lambda item: item["fingerprint"],
+        )
         document = {
             "schema": "pytest-devsecops-report",
             "version": SCHEMA_VERSION,
@@ -24,15 +32,9 @@ class JsonReporter:
             "fail_on": report.fail_on,
             "baseline": report.baseline,
             "scanners": [_scanner(result, report) for result in report.results],
-            "findings": [
-                _finding(decision) for decision in report.decisions if decision.finding is not None
-            ],
-            "stale_baseline_entries": [
-                _stale(decision) for decision in report.decisions if decision.finding is None
-            ],
+            "findings": findings,
+            "stale_baseline_entries": stale,
         }
-        document["findings"].sort(key=lambda item: (item["scanner"], item["fingerprint"]))
-        document["stale_baseline_entries"].sort(key=lambda item: item["fingerprint"])
         return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

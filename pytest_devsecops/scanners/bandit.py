@@ -42,7 +42,10 @@ class BanditScanner:
             version = metadata.version("bandit")
         except metadata.PackageNotFoundError:
             return ScanResult(
-                self.name, "bandit", "", error="bandit is not installed in this environment",
+                self.name,
+                "bandit",
+                "",
+                error="bandit is not installed in this environment",
                 hint="pip install bandit (it is a dependency of pytest-devsecops)",
             )
         report = context.workdir / "bandit.json"
@@ -55,7 +58,9 @@ class BanditScanner:
         present = tuple(path for path in context.paths if path.exists())
         if not present:
             return ScanResult(
-                self.name, "bandit", version,
+                self.name,
+                "bandit",
+                version,
                 coverage=Coverage(requested=requested, skipped=missing),
                 error="none of the paths to scan exists",
                 hint="set devsecops_paths to folders of this project",
@@ -65,8 +70,12 @@ class BanditScanner:
         failure = _failure(outcome, report, context.timeout)
         if failure:
             return ScanResult(
-                self.name, "bandit", version, coverage=Coverage(requested=requested),
-                error=failure, hint="run the command above by hand to see bandit's own error",
+                self.name,
+                "bandit",
+                version,
+                coverage=Coverage(requested=requested),
+                error=failure,
+                hint="run the command above by hand to see bandit's own error",
                 duration=time.monotonic() - started,
             )
         data = json.loads(report.read_text(encoding="utf-8"))
@@ -82,7 +91,12 @@ class BanditScanner:
         coverage = Coverage(requested=requested, scanned=tuple(scanned), skipped=skipped)
         error = "" if scanned or skipped else "bandit found no Python files to scan"
         return ScanResult(
-            self.name, "bandit", version, findings, coverage, error=error,
+            self.name,
+            "bandit",
+            version,
+            findings,
+            coverage,
+            error=error,
             hint="check devsecops_paths and the bandit exclude settings" if error else "",
             duration=time.monotonic() - started,
         )
@@ -117,11 +131,13 @@ class BanditScanner:
         severity = _severity(str(item["issue_severity"]), confidence)
         details = []
         if not self.honour_nosec and _NOSEC.search(code):
-            details.append((
-                "inline suppression",
-                "this line carries `# nosec`, which pytest-devsecops does not honour; "
-                "accept the finding in the baseline with a reason instead",
-            ))
+            details.append(
+                (
+                    "inline suppression",
+                    "this line carries `# nosec`, which pytest-devsecops does not honour; "
+                    "accept the finding in the baseline with a reason instead",
+                )
+            )
         cwe = item.get("issue_cwe") or {}
         more_info = str(item.get("more_info") or "")
         return Finding(
@@ -159,7 +175,9 @@ def _failure(outcome: process.ProcessOutcome, report: Path, timeout: float) -> s
         return f"bandit timed out after {timeout:g}s and was killed ({command})"
     # Exit 1 means "issues found"; anything else is a crash, whatever the report says.
     if outcome.returncode not in (0, 1):
-        return f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
+        return (
+            f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
+        )
     if not report.is_file():
         return f"bandit wrote no report ({command}):\n{tail(outcome.stderr)}"
     try:
@@ -208,7 +226,9 @@ def _python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Pa
         if not base.is_dir():
             continue
         for folder, dirs, files in os.walk(base):
-            dirs[:] = sorted(name for name in dirs if name not in skip and not name.endswith(".egg-info"))
+            dirs[:] = sorted(
+                name for name in dirs if name not in skip and not name.endswith(".egg-info")
+            )
             for name in sorted(files):
                 if "." not in name and _has_python_shebang(Path(folder, name)):
                     yield Path(folder, name).resolve()

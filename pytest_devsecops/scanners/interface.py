@@ -30,7 +30,7 @@ class ScanContext:
 
 @runtime_checkable
 class Scanner(Protocol):
-    """A security scanner. `scan` must not raise for tool problems: it reports them in the result."""
+    """A security scanner; `scan` reports tool problems in its result instead of raising."""
 
     name: str
 

@@ -32,7 +32,9 @@ def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run(argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None) -> ProcessOutcome:
+def run(
+    argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None
+) -> ProcessOutcome:
     """Run `argv` in its own process group and kill the whole group on timeout."""
     command = tuple(argv)
     try:
