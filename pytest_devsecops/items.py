@@ -55,8 +55,7 @@ class ScannerFile(pytest.File):
 def _item_name(decision: Decision) -> str:
     if decision.finding is not None:
         return f"{decision.finding.rule}[{decision.finding.item_label}]"
-    entry = decision.entry
-    assert entry is not None  # noqa: S101 - a decision has a finding or an entry
+    entry = decision.accepted_by
     return f"{entry.rule}[{printable(entry.path) or '-'} stale {entry.fingerprint[:8]}]"
 
 
@@ -64,8 +63,7 @@ def _order(decision: Decision) -> tuple[str, int, str, str]:
     if decision.finding is not None:
         loc = decision.finding.location
         return (loc.path or loc.url, loc.line, decision.finding.rule, decision.finding.fingerprint)
-    entry = decision.entry
-    assert entry is not None  # noqa: S101
+    entry = decision.accepted_by
     return (entry.path, 1 << 30, entry.rule, entry.fingerprint)
 
 
@@ -167,5 +165,5 @@ class FindingItem(DevsecopsItem):
                 None,
                 f"[{finding.scanner}] {finding.rule} {finding.location.describe()}",
             )
-        assert entry is not None  # noqa: S101
+        entry = self.decision.accepted_by
         return Path(self.view["baseline_path"]), max(entry.line - 1, 0), f"[{entry.scanner}] stale"

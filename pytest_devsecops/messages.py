@@ -15,8 +15,7 @@ ACCEPT_HINT = (
 
 def finding_text(decision: Decision, baseline: str) -> str:
     """Everything about one finding, as shown under its FAILED/XFAIL line."""
-    finding = decision.finding
-    assert finding is not None  # noqa: S101 - only called for decisions that have a finding
+    finding = decision.found
     lines = [f"{finding.rule} {finding.title}"]
     facts = [f"severity: {finding.severity}"]
     if finding.confidence:

@@ -43,6 +43,13 @@ class SecurityRun:
         self.baseline_note = ""
 
     @property
+    def scanned(self) -> runner.SessionScan:
+        """The scan of this session; asking before `scan_now`/`adopt` is a bug."""
+        if self.scan is None:
+            raise RuntimeError("pytest-devsecops: the scan has not run yet")
+        return self.scan
+
+    @property
     def results_path(self) -> Path:
         return self.workdir / "results.json"
 
@@ -68,14 +75,12 @@ class SecurityRun:
         self._decide()
 
     def _decide(self) -> None:
-        assert self.scan is not None  # noqa: S101 - called right after a scan
-        policy = Policy(self.settings.fail_on, self.scan.today, self.settings.strict_baseline)
-        self.decisions = decide(self.scan.results, self.baseline, policy)
+        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
+        self.decisions = decide(self.scanned.results, self.baseline, policy)
 
     def _update_baseline(self) -> None:
-        assert self.scan is not None  # noqa: S101
-        policy = Policy(self.settings.fail_on, self.scan.today, self.settings.strict_baseline)
-        decisions = decide(self.scan.results, self.baseline, policy)
+        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
+        decisions = decide(self.scanned.results, self.baseline, policy)
         additions = [
             _entry_for(d) for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
         ]
@@ -103,7 +108,6 @@ class SecurityRun:
 
     def collectors(self, session: pytest.Session) -> list[ScannerFile]:
         """One virtual `devsecops/<scanner>` file per scanner, in a stable order."""
-        assert self.scan is not None  # noqa: S101
         view = {
             "baseline": self.settings.relative(self.settings.baseline),
             "baseline_path": str(self.settings.baseline),
@@ -118,17 +122,16 @@ class SecurityRun:
                 decisions=[d for d in self.decisions if d.scanner == result.scanner],
                 view=view,
             )
-            for result in self.scan.results
+            for result in self.scanned.results
         ]
 
     def report(self) -> Report:
-        assert self.scan is not None  # noqa: S101
         return Report(
             root=self.settings.root,
             baseline=self.settings.relative(self.settings.baseline),
             fail_on=self.settings.fail_on.value,
             plugin_version=__version__,
-            results=self.scan.results,
+            results=self.scanned.results,
             decisions=tuple(self.decisions),
         )
 
@@ -167,8 +170,7 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def _entry_for(decision: Decision) -> Entry:
-    finding = decision.finding
-    assert finding is not None  # noqa: S101 - new findings always carry one
+    finding = decision.found
     return Entry(
         fingerprint=finding.fingerprint,
         scanner=finding.scanner,

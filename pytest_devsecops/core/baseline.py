@@ -138,16 +138,17 @@ def parse(path: Path, raw: bytes) -> Baseline:
             f"has schema version {version_node.value!r}; this pytest-devsecops reads "
             f"version {SCHEMA_VERSION} (upgrade the plugin, or regenerate the file)",
         )
-    findings_key, findings = top.get("findings", (None, None))
-    if findings is None or (isinstance(findings, yaml.ScalarNode) and _is_null(findings)):
-        line = findings_key.start_mark.line if findings_key else -1
+    if "findings" not in top:
+        return Baseline(path=path, text=text)
+    findings_key, findings = top["findings"]
+    if isinstance(findings, yaml.ScalarNode) and _is_null(findings):
+        line = findings_key.start_mark.line
         return Baseline(path=path, text=text, findings_line=line, findings_inline_empty=True)
     if not isinstance(findings, yaml.SequenceNode):
         raise BaselineError(path, findings.start_mark.line + 1, "'findings' must be a list")
     entries = tuple(_entry(path, node) for node in findings.value)
     _reject_duplicates(path, entries)
     lines = text.splitlines(keepends=True)
-    assert findings_key is not None  # noqa: S101 - narrowed above: findings came from the key
     spans = () if findings.flow_style else _spans(lines, findings, findings_key.start_mark.line + 1)
     return Baseline(
         path=path,

@@ -35,6 +35,20 @@ class Decision:
     finding: Finding | None = None
     entry: Entry | None = None
 
+    @property
+    def found(self) -> Finding:
+        """The finding; only stale-entry decisions have none, and asking them is a bug."""
+        if self.finding is None:
+            raise ValueError(f"a {self.verdict.value} decision has no finding")
+        return self.finding
+
+    @property
+    def accepted_by(self) -> Entry:
+        """The baseline entry; only new findings have none, and asking them is a bug."""
+        if self.entry is None:
+            raise ValueError(f"a {self.verdict.value} decision has no baseline entry")
+        return self.entry
+
 
 @dataclasses.dataclass(frozen=True)
 class Policy:

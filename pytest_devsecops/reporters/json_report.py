@@ -63,8 +63,7 @@ def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
 
 
 def _finding(decision: Decision) -> dict[str, Any]:
-    finding = decision.finding
-    assert finding is not None  # noqa: S101 - filtered by the caller
+    finding = decision.found
     data = {
         "fingerprint": finding.fingerprint,
         "scanner": finding.scanner,
@@ -93,8 +92,7 @@ def _finding(decision: Decision) -> dict[str, Any]:
 
 
 def _stale(decision: Decision) -> dict[str, Any]:
-    entry = decision.entry
-    assert entry is not None  # noqa: S101
+    entry = decision.accepted_by
     return {
         "fingerprint": entry.fingerprint,
         "scanner": entry.scanner,

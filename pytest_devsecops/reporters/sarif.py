@@ -29,8 +29,7 @@ def _run(result: ScanResult, report: Report) -> dict[str, Any]:
     )
     rules: dict[str, dict[str, Any]] = {}
     for decision in decisions:
-        assert decision.finding is not None  # noqa: S101 - filtered above
-        rules.setdefault(decision.finding.rule, _rule(decision.finding))
+        rules.setdefault(decision.found.rule, _rule(decision.found))
     rule_ids = sorted(rules)
     driver: dict[str, Any] = {
         "name": result.scanner,
@@ -95,8 +94,7 @@ def _precision(confidence: str) -> str:
 
 
 def _result(decision: Decision, rule_ids: list[str], report: Report) -> dict[str, Any]:
-    finding = decision.finding
-    assert finding is not None  # noqa: S101 - filtered by the caller
+    finding = decision.found
     text = finding.title or finding.rule
     if finding.location.url:
         text += f" ({finding.location.describe()})"
