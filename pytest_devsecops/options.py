@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import pytest
 
@@ -14,8 +14,11 @@ from .settings import (
     DEFAULT_BASELINE,
     DEFAULT_EXCLUDES,
     Settings,
+    parse_days,
+    parse_path_list,
     parse_scanner_list,
     parse_seconds,
+    parse_service,
 )
 
 T = TypeVar("T")
@@ -68,47 +71,52 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--devsecops-json", metavar="PATH", help="write a JSON report")
     group.addoption("--devsecops-sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
-    ini = parser.addini
-    ini("devsecops", "run the security scanners (same as --devsecops)", type="bool", default=False)
-    ini("devsecops_scanners", "scanners to run (default: all registered)", type="args", default=[])
-    ini("devsecops_baseline", "baseline file, relative to the rootdir", type="string", default="")
-    ini(
-        "devsecops_fail_on",
-        "lowest severity that fails (default medium)",
-        type="string",
-        default="medium",
+    group.addoption(
+        "--devsecops-sbom",
+        metavar="PATH",
+        help="write a CycloneDX 1.6 SBOM of audited dependencies",
     )
-    ini(
-        "devsecops_strict_baseline",
-        "stale baseline entries fail (default true)",
-        type="bool",
-        default=True,
+    group.addoption(
+        "--devsecops-requirements",
+        type=_argtype(parse_path_list),
+        metavar="FILES",
+        help="comma-separated requirements/pyproject/pylock files to audit (default: environment)",
     )
-    ini(
-        "devsecops_paths",
-        "folders/files to scan, relative to the rootdir (default: rootdir)",
-        type="args",
-        default=[],
+    group.addoption(
+        "--devsecops-osv-db",
+        metavar="PATH",
+        help="audit offline against OSV records (folder or zip)",
     )
-    ini("devsecops_exclude", "extra folder names never scanned", type="args", default=[])
-    ini(
-        "devsecops_timeout",
-        "seconds each scanner may run (default 600)",
-        type="string",
-        default="600",
-    )
-    ini(
-        "devsecops_bandit_honour_nosec",
-        "let '# nosec' suppress bandit findings (default false)",
-        type="bool",
-        default=False,
-    )
-    ini(
+    for name, help_text, kind, default in INI_KEYS:
+        parser.addini(name, help_text, type=kind, default=default)
+
+
+# (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
+INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...] = (
+    ("devsecops", "run the security scanners (same as --devsecops)", "bool", False),
+    ("devsecops_scanners", "scanners to run (default: all registered)", "args", []),
+    ("devsecops_baseline", "baseline file, relative to the rootdir", "string", ""),
+    ("devsecops_fail_on", "lowest severity that fails (default medium)", "string", "medium"),
+    ("devsecops_strict_baseline", "stale baseline entries fail (default true)", "bool", True),
+    ("devsecops_paths", "folders/files to scan, relative to the rootdir", "args", []),
+    ("devsecops_exclude", "extra folder names never scanned", "args", []),
+    ("devsecops_timeout", "seconds each scanner may run (default 600)", "string", "600"),
+    ("devsecops_bandit_honour_nosec", "let '# nosec' suppress bandit findings", "bool", False),
+    (
         "devsecops_bandit_config",
-        "bandit config file (default: [tool.bandit] in pyproject.toml)",
-        type="string",
-        default="",
-    )
+        "bandit config file (default: pyproject [tool.bandit])",
+        "string",
+        "",
+    ),
+    ("devsecops_requirements", "files whose pins are audited (default: environment)", "args", []),
+    ("devsecops_osv_db", "offline OSV database: folder of records or all.zip", "string", ""),
+    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "string", ""),
+    ("devsecops_audit_service", "online advisory service: pypi or osv", "string", "pypi"),
+    ("devsecops_osv_url", "OSV query endpoint for the osv service (mirrors)", "string", ""),
+    ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
+    ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
+    ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
+)
 
 
 def resolve(config: pytest.Config) -> Settings | None:
@@ -140,9 +148,17 @@ def resolve(config: pytest.Config) -> Settings | None:
     json_report = config.getoption("devsecops_json")
     sarif_report = config.getoption("devsecops_sarif")
     bandit_config = config.getini("devsecops_bandit_config")
+    requirements = pick("devsecops_requirements", "devsecops_requirements")
+    osv_db = pick("devsecops_osv_db", "devsecops_osv_db")
+    sbom_report = config.getoption("devsecops_sbom")
+    max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
         timeout = parse_seconds(str(config.getini("devsecops_timeout")))
+        audit_timeout = parse_seconds(str(config.getini("devsecops_audit_timeout")))
+        default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
+        service = parse_service(str(config.getini("devsecops_audit_service")).strip())
+        max_age_days = parse_days(max_age) if max_age else None
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -160,5 +176,14 @@ def resolve(config: pytest.Config) -> Settings | None:
         sarif_report=Path(sarif_report).absolute() if sarif_report else None,
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
+        requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]
+        osv_db=root / str(osv_db) if osv_db else None,
+        audit_service=service,
+        osv_url=str(config.getini("devsecops_osv_url")).strip(),
+        audit_timeout=audit_timeout,
+        audit_default_severity=default_severity,
+        audit_skip=tuple(config.getini("devsecops_audit_skip")),
+        osv_max_age_days=max_age_days,
+        sbom_report=Path(sbom_report).absolute() if sbom_report else None,
         sources=tuple(sources),
     )

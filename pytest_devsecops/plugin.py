@@ -117,11 +117,24 @@ class BuiltinScanners:
         self, config: pytest.Config, registry: ScannerRegistry
     ) -> None:
         from .scanners.bandit import BanditScanner
+        from .scanners.dependencies.scanner import PipAuditScanner
 
         settings = self.settings
         registry.add(
             BanditScanner(
                 honour_nosec=settings.bandit_honour_nosec, config_file=settings.bandit_config
+            )
+        )
+        registry.add(
+            PipAuditScanner(
+                requirements=settings.requirements,
+                osv_db=settings.osv_db,
+                service=settings.audit_service,
+                osv_url=settings.osv_url,
+                timeout=settings.audit_timeout,
+                default_severity=settings.audit_default_severity,
+                skip=settings.audit_skip,
+                max_age_days=settings.osv_max_age_days,
             )
         )
 

@@ -56,7 +56,9 @@ class SecurityRun:
     def scan_now(self) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
         settings = self.settings
+        cache = getattr(self.config, "cache", None)
         context = ScanContext(
+            cache_dir=cache.mkdir("devsecops") if cache is not None else None,
             root=settings.root,
             paths=settings.paths,
             excludes=settings.excludes,

@@ -45,6 +45,15 @@ class Settings:
     sarif_report: Path | None = None
     bandit_honour_nosec: bool = False
     bandit_config: Path | None = None
+    requirements: tuple[Path, ...] = ()
+    osv_db: Path | None = None
+    audit_service: str = "pypi"
+    osv_url: str = ""
+    audit_timeout: float = 15.0
+    audit_default_severity: Severity = Severity.HIGH
+    audit_skip: tuple[str, ...] = ()
+    osv_max_age_days: int | None = None
+    sbom_report: Path | None = None
     sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
@@ -76,3 +85,23 @@ def parse_seconds(text: str) -> float:
     if value <= 0:
         raise ValueError(f"expected a positive number of seconds, got {text!r}")
     return value
+
+
+def parse_days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number of days, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"expected a number of days >= 0, got {text!r}")
+    return value
+
+
+def parse_service(text: str) -> str:
+    if text not in ("pypi", "osv"):
+        raise ValueError(f"unknown advisory service {text!r}; expected pypi or osv")
+    return text
+
+
+def parse_path_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(",", " ").split() if part.strip())

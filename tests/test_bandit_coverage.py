@@ -36,7 +36,9 @@ def test_a_missing_path_is_a_coverage_gap(project: pytest.Pytester) -> None:
 
 
 def test_nothing_to_scan_is_not_a_clean_result(pytester: pytest.Pytester) -> None:
-    pytester.makepyprojecttoml("[tool.pytest.ini_options]\ndevsecops_paths = ['empty']\n")
+    pytester.makepyprojecttoml(
+        "[tool.pytest.ini_options]\ndevsecops_paths = ['empty']\ndevsecops_scanners = ['bandit']\n"
+    )
     (pytester.path / "empty").mkdir()
     result = pytester.runpytest("--devsecops", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)

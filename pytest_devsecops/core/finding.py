@@ -73,6 +73,17 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class Component:
+    """A third-party package the scan looked at (for the SBOM), with where it is declared."""
+
+    name: str
+    version: str
+    purl: str
+    path: str = ""
+    line: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class Skipped:
     """Something the scanner was asked to cover and did not; `deliberate` when the user said so."""
 
@@ -108,6 +119,7 @@ class ScanResult:
     hint: str = ""
     notes: tuple[str, ...] = ()
     duration: float = 0.0
+    components: tuple[Component, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -130,6 +142,7 @@ class ScanResult:
             "hint": self.hint,
             "notes": list(self.notes),
             "duration": self.duration,
+            "components": [dataclasses.asdict(component) for component in self.components],
         }
 
     @classmethod
@@ -150,4 +163,5 @@ class ScanResult:
             hint=data["hint"],
             notes=tuple(data["notes"]),
             duration=data["duration"],
+            components=tuple(Component(**item) for item in data.get("components", ())),
         )

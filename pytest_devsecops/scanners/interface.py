@@ -18,6 +18,7 @@ class ScanContext:
     excludes: tuple[str, ...]
     timeout: float
     workdir: Path
+    cache_dir: Path | None = None  # kept between runs (under .pytest_cache); None: no cache
 
     def relative(self, path: str | Path) -> str:
         """A path as shown to users: relative to the root, with forward slashes."""

@@ -1,0 +1,1 @@
+"""The dependency audit: where dependencies are declared, and which advisories affect them."""

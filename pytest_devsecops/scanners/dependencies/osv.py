@@ -1,0 +1,207 @@
+"""OSV records: parse them, decide whether a version is affected, and rate their severity."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ...core.severity import Severity, from_cvss_score
+from .model import Advisory, Affected
+
+_CWE = re.compile(r"CWE-(\d+)")
+_ID_RANK = ("PYSEC-", "GHSA-", "OSV-", "CVE-")
+
+
+class RecordError(ValueError):
+    """An OSV record that does not have the shape the schema requires."""
+
+
+def parse_record(data: Mapping[str, Any]) -> Advisory | None:
+    """The PyPI part of an OSV record, or None when it is withdrawn or not about PyPI."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+        raise RecordError("not an OSV record (no string 'id')")
+    if data.get("withdrawn"):
+        return None
+    affected = []
+    for item in data.get("affected") or ():
+        package = item.get("package") or {}
+        if str(package.get("ecosystem", "")).split(":")[0] != "PyPI" or not package.get("name"):
+            continue
+        ranges = tuple(
+            tuple(
+                (str(kind), str(version))
+                for event in rng.get("events") or ()
+                for kind, version in event.items()
+            )
+            for rng in item.get("ranges") or ()
+            if rng.get("type") == "ECOSYSTEM"
+        )
+        versions = tuple(str(version) for version in item.get("versions") or ())
+        affected.append(Affected(canonicalize_name(package["name"]), ranges, versions))
+    if not affected:
+        return None
+    database = data.get("database_specific") or {}
+    severity = [
+        (str(entry.get("type", "")), str(entry.get("score", "")))
+        for entry in data.get("severity") or ()
+        if isinstance(entry, Mapping)
+    ]
+    cwes = tuple(
+        int(match.group(1))
+        for text in database.get("cwe_ids") or ()
+        if (match := _CWE.fullmatch(str(text)))
+    )
+    references = tuple(
+        str(ref["url"])
+        for ref in data.get("references") or ()
+        if isinstance(ref, Mapping)
+        and ref.get("type") in ("ADVISORY", "REPORT", "WEB")
+        and ref.get("url")
+    )
+    summary = str(data.get("summary") or data.get("details") or "").strip()
+    return Advisory(
+        id=str(data["id"]),
+        aliases=tuple(sorted(str(alias) for alias in data.get("aliases") or ())),
+        summary=" ".join(summary.split()),
+        modified=str(data.get("modified") or ""),
+        affected=tuple(affected),
+        cvss=tuple(severity),
+        database_severity=str(database.get("severity") or ""),
+        cwes=cwes,
+        references=references[:5],
+    )
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def affects(advisory: Advisory, package: str, version: Version) -> bool:
+    """Whether `version` of canonical `package` is affected, by the OSV evaluation rules."""
+    for item in advisory.affected:
+        if item.package != package:
+            continue
+        if any(_version(listed) == version for listed in item.versions):
+            return True
+        if any(_in_range(version, events) for events in item.ranges):
+            return True
+    return False
+
+
+def _in_range(version: Version, events: Iterable[tuple[str, str]]) -> bool:
+    """OSV ECOSYSTEM range evaluation: walk the events in version order."""
+    parsed = []
+    limits = []
+    for kind, text in events:
+        if kind == "introduced" and text == "0":
+            parsed.append((Version("0"), 0, kind))
+            continue
+        value = _version(text)
+        if value is None:
+            continue  # a version PEP 440 cannot read cannot be compared: skip that event
+        if kind == "limit":
+            limits.append(value)
+        elif kind in ("introduced", "fixed", "last_affected"):
+            # at equal versions, an introduction is applied before a fix
+            parsed.append((value, 0 if kind == "introduced" else 1, kind))
+    if any(version >= limit for limit in limits):
+        return False
+    affected = False
+    for value, _, kind in sorted(parsed):
+        if kind == "introduced" and version >= value:
+            affected = True
+        elif (kind == "fixed" and version >= value) or (
+            kind == "last_affected" and version > value
+        ):
+            affected = False
+    return affected
+
+
+def fixed_versions(advisory: Advisory, package: str) -> list[Version]:
+    """Every `fixed` version the record names for `package`, ascending."""
+    fixed = {
+        value
+        for item in advisory.affected
+        if item.package == package
+        for events in item.ranges
+        for kind, text in events
+        if kind == "fixed" and (value := _version(text)) is not None
+    }
+    return sorted(fixed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rating:
+    """A severity on our scale, what it was read from, and the CVSS data when there is some."""
+
+    severity: Severity
+    source: str
+    vector: str = ""
+    score: float | None = None
+
+
+def rate(advisories: Iterable[Advisory], default: Severity) -> Rating:
+    """The highest severity any of the merged records states, and where it came from."""
+    best: Rating | None = None
+    for advisory in advisories:
+        for candidate in _ratings(advisory):
+            if best is None or candidate.severity > best.severity:
+                best = candidate
+    return best or Rating(default, f"the record states no severity; default {default} used")
+
+
+def _ratings(advisory: Advisory) -> Iterable[Rating]:
+    from cvss import CVSS3, CVSS4  # imported lazily: only advisories with vectors need it
+    from cvss.exceptions import CVSSError
+
+    for kind, vector in advisory.cvss:
+        try:
+            if kind == "CVSS_V4":
+                score = float(CVSS4(vector).base_score)
+            elif kind == "CVSS_V3":
+                score = float(CVSS3(vector).base_score)
+            else:
+                continue
+        except Exception:  # noqa: S112 - cvss raises many types for a malformed vector
+            continue
+        yield Rating(from_cvss_score(score), f"{vector} (base score {score:.1f})", vector, score)
+    if advisory.database_severity:
+        try:
+            level = Severity.parse(advisory.database_severity)
+        except ValueError:
+            return
+        yield Rating(level, f"database_specific.severity {advisory.database_severity}")
+
+
+def merge(advisories: Iterable[Advisory]) -> list[list[Advisory]]:
+    """Group records that describe the same vulnerability (their ids or aliases overlap)."""
+    groups: list[tuple[set[str], list[Advisory]]] = []
+    for advisory in advisories:
+        ids = set(advisory.ids)
+        joined = [group for group in groups if group[0] & ids]
+        for group in joined:
+            groups.remove(group)
+            ids |= group[0]
+        members = [member for group in joined for member in group[1]] + [advisory]
+        groups.append((ids, members))
+    return [members for _, members in groups]
+
+
+def primary_id(ids: Iterable[str]) -> str:
+    """The id a finding is named by: PYSEC, then GHSA, then others, then CVE; stable."""
+
+    def rank(identifier: str) -> tuple[int, str]:
+        for position, prefix in enumerate(_ID_RANK):
+            if identifier.startswith(prefix):
+                return (position if prefix != "CVE-" else len(_ID_RANK), identifier)
+        return (len(_ID_RANK) - 1, identifier)
+
+    return min(ids, key=rank)

@@ -1,0 +1,173 @@
+"""The offline OSV database: a folder of records or an OSV `all.zip`, indexed by package.
+
+Records are read with YAML's base loader, which keeps every scalar a string: an unquoted
+`fixed: 1.10` stays "1.10" instead of becoming the float 1.1. A zip is read member by member
+and never extracted. The parsed index is cached by the database's content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ...core.atomic import write_atomic
+from .model import Advisory
+from .osv import RecordError, parse_record
+
+SUFFIXES = (".json", ".yaml", ".yml")
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+CACHE_FORMAT = 1
+_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used at all (missing, not a folder or zip, unreadable)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OsvDatabase:
+    """Advisories by canonical package name, plus what the status item reports about them."""
+
+    source: str
+    records: int
+    newest: str  # newest `modified` date (YYYY-MM-DD), "" if none
+    by_package: Mapping[str, tuple[Advisory, ...]]
+    problems: tuple[tuple[str, str], ...] = ()  # (record, why it could not be read)
+    cached: bool = False
+
+    def advisories_for(self, package: str) -> tuple[Advisory, ...]:
+        return self.by_package.get(package, ())
+
+    def age_days(self, today: datetime.date) -> int | None:
+        if not self.newest:
+            return None
+        return (today - datetime.date.fromisoformat(self.newest)).days
+
+
+def load(path: Path, cache_dir: Path | None = None) -> OsvDatabase:
+    """Load the database at `path`, from the cache when its content has not changed."""
+    raw = list(_read_members(path))
+    key = hashlib.sha256()
+    for name, data in raw:
+        key.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        key.update(hashlib.sha256(data).digest())
+    digest = key.hexdigest()[:32]
+    cache_file = cache_dir / f"osv-index-{digest}.json" if cache_dir else None
+    if cache_file is not None and cache_file.is_file():
+        with contextlib.suppress(ValueError, KeyError, TypeError, OSError):
+            return _from_cache(cache_file, str(path))
+    database = _parse(str(path), raw)
+    if cache_file is not None:
+        _store(cache_file, database)
+    return database
+
+
+def _read_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    if path.is_dir():
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+            for name in sorted(files):
+                if name.endswith(SUFFIXES):
+                    member = Path(folder, name)
+                    yield member.relative_to(path).as_posix(), member.read_bytes()
+    elif path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in sorted(archive.infolist(), key=lambda item: item.filename):
+                if info.is_dir() or not info.filename.endswith(SUFFIXES):
+                    continue
+                if info.file_size > MAX_RECORD_BYTES:
+                    yield info.filename, b""  # reported as unreadable by _parse
+                    continue
+                yield info.filename, archive.read(info)
+    elif path.exists():
+        raise DatabaseError(f"{path} is neither a folder of OSV records nor a zip of them")
+    else:
+        raise DatabaseError(f"{path} does not exist")
+
+
+def _parse(source: str, raw: list[tuple[str, bytes]]) -> OsvDatabase:
+    by_package: dict[str, list[Advisory]] = {}
+    problems = []
+    newest = ""
+    for name, data in raw:
+        try:
+            record = _decode(name, data)
+            advisory = parse_record(record)
+        except (RecordError, ValueError, yaml.YAMLError, AttributeError, TypeError) as exc:
+            problems.append((name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            continue
+        modified = str(record.get("modified") or "")[:10]
+        newest = max(newest, modified)
+        if advisory is None:
+            continue
+        for package in sorted({item.package for item in advisory.affected}):
+            by_package.setdefault(package, []).append(advisory)
+    return OsvDatabase(
+        source=source,
+        records=len(raw),
+        newest=newest,
+        by_package={name: tuple(items) for name, items in by_package.items()},
+        problems=tuple(problems),
+    )
+
+
+def _decode(name: str, data: bytes) -> Mapping[str, Any]:
+    if not data:
+        raise RecordError("empty or too large")
+    text = data.decode("utf-8")
+    if name.endswith(".json"):
+        loaded = json.loads(text)
+    else:
+        loader = _LOADER(text)
+        try:
+            loaded = loader.get_single_data()
+        finally:
+            loader.dispose()
+    if not isinstance(loaded, Mapping):
+        raise RecordError("not a mapping")
+    return loaded
+
+
+def _store(cache_file: Path, database: OsvDatabase) -> None:
+    payload = {
+        "format": CACHE_FORMAT,
+        "records": database.records,
+        "newest": database.newest,
+        "problems": [list(problem) for problem in database.problems],
+        "by_package": {
+            name: [advisory.to_json() for advisory in advisories]
+            for name, advisories in database.by_package.items()
+        },
+    }
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache_file.parent.glob("osv-index-*.json"):
+            stale.unlink()
+        write_atomic(cache_file, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+
+
+def _from_cache(cache_file: Path, source: str) -> OsvDatabase:
+    payload = json.loads(cache_file.read_text(encoding="utf-8"))
+    if payload["format"] != CACHE_FORMAT:
+        raise ValueError("old cache format")
+    return OsvDatabase(
+        source=source,
+        records=payload["records"],
+        newest=payload["newest"],
+        by_package={
+            name: tuple(Advisory.from_json(item) for item in items)
+            for name, items in payload["by_package"].items()
+        },
+        problems=tuple((name, why) for name, why in payload["problems"]),
+        cached=True,
+    )
