@@ -159,26 +159,30 @@ def rate(advisories: Iterable[Advisory], default: Severity) -> Rating:
 
 
 def _ratings(advisory: Advisory) -> Iterable[Rating]:
-    from cvss import CVSS3, CVSS4  # imported lazily: only advisories with vectors need it
-    from cvss.exceptions import CVSSError
-
     for kind, vector in advisory.cvss:
-        try:
-            if kind == "CVSS_V4":
-                score = float(CVSS4(vector).base_score)
-            elif kind == "CVSS_V3":
-                score = float(CVSS3(vector).base_score)
-            else:
-                continue
-        except Exception:  # noqa: S112 - cvss raises many types for a malformed vector
-            continue
-        yield Rating(from_cvss_score(score), f"{vector} (base score {score:.1f})", vector, score)
+        score = cvss_base_score(kind, vector)
+        if score is not None:
+            yield Rating(from_cvss_score(score), f"{vector} (base score {score:.1f})", vector, score)
     if advisory.database_severity:
         try:
             level = Severity.parse(advisory.database_severity)
         except ValueError:
             return
         yield Rating(level, f"database_specific.severity {advisory.database_severity}")
+
+
+def cvss_base_score(kind: str, vector: str) -> float | None:
+    """The base score of a CVSS v3.x or v4 vector; None for other kinds or a malformed vector."""
+    from cvss import CVSS3, CVSS4  # imported lazily: only advisories with vectors need it
+    from cvss.exceptions import CVSSError
+
+    calculators = {"CVSS_V3": CVSS3, "CVSS_V4": CVSS4}
+    if kind not in calculators:
+        return None
+    try:
+        return float(calculators[kind](vector).base_score)
+    except CVSSError:
+        return None  # a malformed vector states nothing; the next rating (or the default) applies
 
 
 def merge(advisories: Iterable[Advisory]) -> list[list[Advisory]]:
