@@ -162,7 +162,8 @@ def _ratings(advisory: Advisory) -> Iterable[Rating]:
     for kind, vector in advisory.cvss:
         score = cvss_base_score(kind, vector)
         if score is not None:
-            yield Rating(from_cvss_score(score), f"{vector} (base score {score:.1f})", vector, score)
+            source = f"{vector} (base score {score:.1f})"
+            yield Rating(from_cvss_score(score), source, vector, score)
     if advisory.database_severity:
         try:
             level = Severity.parse(advisory.database_severity)
