@@ -114,4 +114,6 @@ def status_summary(result: ScanResult) -> str:
 
 def _count(number: int, unit: str) -> str:
     """`1 file`, `2 files`: units are given in the plural."""
-    return f"{number} {unit[:-1] if number == 1 and unit.endswith('s') else unit}"
+    if number != 1:
+        return f"{number} {unit}"
+    return f"1 {unit[:-3] + 'y' if unit.endswith('ies') else unit.removesuffix('s')}"

@@ -14,6 +14,7 @@ from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
+from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.interface import Report, Reporter
 from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
@@ -143,6 +144,7 @@ class SecurityRun:
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
             (self.settings.sarif_report, SarifReporter()),
+            (self.settings.sbom_report, CycloneDxReporter()),
         ]
         for path, reporter in wanted:
             if path is None or self.scan is None:

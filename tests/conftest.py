@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
+# pytester's in-process runs restore sys.modules afterwards; modules first imported inside a
+# run are imported afresh by the next one, and requests' cookie jar then fails isinstance
+# checks against its earlier copy ("You can only merge into CookieJar"). Importing them here,
+# once, keeps one copy for the whole session.
+import pip_audit._service  # noqa: F401
 import pytest
+import requests  # noqa: F401
 
 VULNERABLE_APP = textwrap.dedent(
     """\

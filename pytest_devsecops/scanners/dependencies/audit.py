@@ -144,7 +144,7 @@ def online(
             gaps.append(_gap(dependency, results))
             continue
         audited.append(dependency)
-        for ids, summary, fixed in results:
+        for ids, summary, fixed in _merge_aliases(results):
             matches.append(
                 Match(
                     dependency=dependency,
@@ -156,6 +156,24 @@ def online(
                 )
             )
     return AuditOutcome(tuple(matches), (), tuple(gaps), tuple(audited))
+
+
+def _merge_aliases(
+    results: list[tuple[frozenset[str], str, tuple[str, ...]]],
+) -> list[tuple[frozenset[str], str, tuple[str, ...]]]:
+    """One entry per vulnerability: records whose ids or aliases overlap are merged."""
+    merged: list[tuple[frozenset[str], str, tuple[str, ...]]] = []
+    for ids, summary, fixed in results:
+        joined = [item for item in merged if item[0] & ids]
+        for item in joined:
+            merged.remove(item)
+        all_ids = ids.union(*(item[0] for item in joined))
+        all_fixed = sorted({*fixed, *(v for item in joined for v in item[2])}, key=Version)
+        first_summary = min(
+            [(osv.primary_id(ids), summary)] + [(osv.primary_id(i[0]), i[1]) for i in joined]
+        )[1]
+        merged.append((all_ids, first_summary, tuple(all_fixed)))
+    return merged
 
 
 def _gap(dependency: Dependency, reason: str) -> Skipped:

@@ -90,10 +90,8 @@ def from_requirements(path: Path, root: Path, seen: set[Path]) -> Collected:
             continue  # constraints pin nothing by themselves
         if editable := _EDITABLE.match(line):
             what = editable.group("what")
-            total += Collected(
-                gaps=(Skipped(where, f"editable requirement {what} has no version to audit"),),
-                requested=(what,),
-            )
+            gap = Skipped(f"{what} ({where})", "editable requirement has no version to audit")
+            total += Collected(gaps=(gap,), requested=(what,))
             continue
         if line.startswith("-"):
             continue  # index, find-links, hash-mode and other global options

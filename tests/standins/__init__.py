@@ -1,0 +1,1 @@
+"""Stand-ins for services that cannot run here, each implementing the documented contract."""
