@@ -18,10 +18,12 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
     # 2 functional tests and 2 status items pass; 3 bandit + 9 dependency findings fail;
     # 3 low-severity bandit findings are reported below the gate.
     result.assert_outcomes(passed=4, failed=12, xfailed=3)
-    result.stdout.fnmatch_lines_random([
-        "bandit *: 3 files scanned, complete; 6 findings: 3 failed, 3 below-gate*",
-        "pip-audit *: 4 dependencies scanned, complete; 9 findings: 9 failed*",
-        "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
-        "FAILED devsecops/bandit::B506[[]shop/admin.py:18[]]*",
-        "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "bandit *: 3 files scanned, complete; 6 findings: 3 failed, 3 below-gate*",
+            "pip-audit *: 4 dependencies scanned, complete; 9 findings: 9 failed*",
+            "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
+            "FAILED devsecops/bandit::B506[[]shop/admin.py:18[]]*",
+            "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
+        ]
+    )

@@ -65,6 +65,8 @@ def test_ecosystem_ranges(events: list[dict[str, str]], version: str, expected: 
 
 def test_an_explicit_versions_list_matches_normalised_versions() -> None:
     assert hit(record([], versions=["1.0"]), "1.0.0")
+    assert hit(record([], versions=["2016.05.06"]), "2016.5.6")
+    assert hit(record([], versions=["1.0RC1"]), "1.0rc1")
     assert not hit(record([], versions=["1.0"]), "1.0.1")
 
 
@@ -93,6 +95,18 @@ def test_aliases_merge_into_one_vulnerability() -> None:
         ["PYSEC-2"],
     ]
     assert osv.primary_id({"CVE-1", "GHSA-x", "PYSEC-1"}) == "PYSEC-1"
+
+
+def test_two_ids_of_one_database_are_never_merged() -> None:
+    """PYSEC-2021-335/-370 share a GHSA alias but are two CVEs: both must be reported."""
+    a = osv.parse_record(record([], id="PYSEC-2021-335", aliases=["CVE-2021-32807", "GHSA-q"]))
+    b = osv.parse_record(record([], id="PYSEC-2021-370", aliases=["CVE-2021-32811", "GHSA-q"]))
+    g = osv.parse_record(record([], id="GHSA-q", aliases=["CVE-2021-32807"]))
+    assert a is not None
+    assert b is not None
+    assert g is not None
+    groups = sorted(sorted(m.id for m in group) for group in osv.merge([b, g, a]))
+    assert groups == [["GHSA-q", "PYSEC-2021-335"], ["PYSEC-2021-370"]]
     assert osv.primary_id({"CVE-1", "GHSA-x"}) == "GHSA-x"
 
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import yaml
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 
 def load_records(folder: Path) -> dict[str, list[dict[str, Any]]]:
@@ -47,13 +48,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         self.queries.append(body)
         name = canonicalize_name(body["package"]["name"])
-        version = body["version"]
+        version = _normalised(body["version"])
         vulns = [
             record
             for record in self.records.get(name, [])
             if any(
                 canonicalize_name(item["package"]["name"]) == name
-                and version in item.get("versions", [])
+                and version in {_normalised(listed) for listed in item.get("versions", [])}
                 for item in record.get("affected") or ()
             )
         ]
@@ -66,6 +67,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the test output is ours."""
+
+
+def _normalised(version: str) -> str:
+    """PEP 440 normal form, as osv.dev compares PyPI versions ("2016.05.06" == "2016.5.6")."""
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return version
 
 
 @contextmanager

@@ -161,18 +161,14 @@ def online(
 def _merge_aliases(
     results: list[tuple[frozenset[str], str, tuple[str, ...]]],
 ) -> list[tuple[frozenset[str], str, tuple[str, ...]]]:
-    """One entry per vulnerability: records whose ids or aliases overlap are merged."""
-    merged: list[tuple[frozenset[str], str, tuple[str, ...]]] = []
-    for ids, summary, fixed in results:
-        joined = [item for item in merged if item[0] & ids]
-        for item in joined:
-            merged.remove(item)
-        all_ids = ids.union(*(item[0] for item in joined))
-        all_fixed = sorted({*fixed, *(v for item in joined for v in item[2])}, key=Version)
-        first_summary = min(
-            [(osv.primary_id(ids), summary)] + [(osv.primary_id(i[0]), i[1]) for i in joined]
-        )[1]
-        merged.append((all_ids, first_summary, tuple(all_fixed)))
+    """One entry per vulnerability, by the same rule as offline (`osv.group_ids`)."""
+    merged = []
+    records = [(osv.primary_id(ids), ids) for ids, _, _ in results]
+    for group in osv.group_ids(records):
+        members = [results[i] for i in group]
+        ids = frozenset().union(*(ids for ids, _, _ in members))
+        fixed = sorted({v for _, _, versions in members for v in versions}, key=Version)
+        merged.append((ids, members[0][1], tuple(fixed)))
     return merged
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from ...core.severity import Severity, from_cvss_score
@@ -41,7 +41,8 @@ def parse_record(data: Mapping[str, Any]) -> Advisory | None:
             for rng in item.get("ranges") or ()
             if rng.get("type") == "ECOSYSTEM"
         )
-        versions = tuple(str(version) for version in item.get("versions") or ())
+        # Stored canonicalised, so matching is a string lookup ("2.10.0" == "2.10" == "2.10.00").
+        versions = tuple(sorted({canonicalize_version(str(v)) for v in item.get("versions") or ()}))
         affected.append(Affected(canonicalize_name(package["name"]), ranges, versions))
     if not affected:
         return None
@@ -86,10 +87,11 @@ def _version(text: str) -> Version | None:
 
 def affects(advisory: Advisory, package: str, version: Version) -> bool:
     """Whether `version` of canonical `package` is affected, by the OSV evaluation rules."""
+    normal = canonicalize_version(version)
     for item in advisory.affected:
         if item.package != package:
             continue
-        if any(_version(listed) == version for listed in item.versions):
+        if normal in item.versions:
             return True
         if any(_in_range(version, events) for events in item.ranges):
             return True
@@ -187,26 +189,44 @@ def cvss_base_score(kind: str, vector: str) -> float | None:
 
 
 def merge(advisories: Iterable[Advisory]) -> list[list[Advisory]]:
-    """Group records that describe the same vulnerability (their ids or aliases overlap)."""
-    groups: list[tuple[set[str], list[Advisory]]] = []
-    for advisory in advisories:
-        ids = set(advisory.ids)
-        joined = [group for group in groups if group[0] & ids]
-        for group in joined:
-            groups.remove(group)
-            ids |= group[0]
-        members = [member for group in joined for member in group[1]] + [advisory]
-        groups.append((ids, members))
-    return [members for _, members in groups]
+    """Group the records that describe the same vulnerability; see `group_ids`."""
+    items = list(advisories)
+    return [[items[i] for i in group] for group in group_ids([(a.id, a.ids) for a in items])]
+
+
+def group_ids(records: Sequence[tuple[str, frozenset[str]]]) -> list[list[int]]:
+    """Indexes of records that are one vulnerability: their id sets overlap, across databases.
+
+    Two ids of the *same* database (PYSEC-2021-335 and PYSEC-2021-370, say) are two
+    vulnerabilities as far as that database is concerned, even when a shared alias links them;
+    merging them could hide one, so they stay apart (pip-audit keeps PYSEC records apart too).
+    """
+    order = sorted(range(len(records)), key=lambda i: _rank(records[i][0]))
+    groups: list[tuple[set[str], set[str], list[int]]] = []  # ids, databases, members
+    for index in order:
+        own_id, ids = records[index]
+        database = _database(own_id)
+        home = next((g for g in groups if g[0] & ids and database not in g[1]), None)
+        if home is None:
+            groups.append((set(ids), {database}, [index]))
+        else:
+            home[0].update(ids)
+            home[1].add(database)
+            home[2].append(index)
+    return [sorted(members) for _, _, members in groups]
+
+
+def _database(identifier: str) -> str:
+    return identifier.split("-", 1)[0]
+
+
+def _rank(identifier: str) -> tuple[int, str]:
+    for position, prefix in enumerate(_ID_RANK):
+        if identifier.startswith(prefix):
+            return (position if prefix != "CVE-" else len(_ID_RANK), identifier)
+    return (len(_ID_RANK) - 1, identifier)
 
 
 def primary_id(ids: Iterable[str]) -> str:
     """The id a finding is named by: PYSEC, then GHSA, then others, then CVE; stable."""
-
-    def rank(identifier: str) -> tuple[int, str]:
-        for position, prefix in enumerate(_ID_RANK):
-            if identifier.startswith(prefix):
-                return (position if prefix != "CVE-" else len(_ID_RANK), identifier)
-        return (len(_ID_RANK) - 1, identifier)
-
-    return min(ids, key=rank)
+    return min(ids, key=_rank)

@@ -26,7 +26,7 @@ from .osv import RecordError, parse_record
 
 SUFFIXES = (".json", ".yaml", ".yml")
 MAX_RECORD_BYTES = 16 * 1024 * 1024
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: explicit versions stored canonicalised
 _LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
