@@ -10,10 +10,13 @@ from typing import Literal, TypeVar
 import pytest
 
 from .core.severity import Severity
+from .dast.interface import DastOptions
+from .dast.target import TargetConfig
 from .settings import (
     DEFAULT_BASELINE,
     DEFAULT_EXCLUDES,
     Settings,
+    parse_count,
     parse_days,
     parse_path_list,
     parse_scanner_list,
@@ -116,6 +119,27 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
     ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
     ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
+    ("devsecops_app", "WSGI app (or factory) to scan: package.module:attribute", "string", ""),
+    ("devsecops_app_command", "command that starts the app; {port} is filled in", "string", ""),
+    ("devsecops_app_ready_path", "path polled until the app answers (default /)", "string", "/"),
+    (
+        "devsecops_app_start_timeout",
+        "seconds the app may take to start (default 30)",
+        "string",
+        "30",
+    ),
+    ("devsecops_target", "URL of an app someone else started", "string", ""),
+    ("devsecops_allowed_hosts", "non-loopback hosts DAST may scan (exact names)", "args", []),
+    ("devsecops_dast_min_pages", "fewer pages with content fail the DAST status", "string", "1"),
+    ("devsecops_dast_active", "run active probes in the zero-code scan", "bool", False),
+    (
+        "devsecops_dast_max_pages",
+        "pages the crawler fetches at most (default 100)",
+        "string",
+        "100",
+    ),
+    ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "string", "60"),
+    ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
 )
 
 
@@ -159,6 +183,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
         max_age_days = parse_days(max_age) if max_age else None
+        dast_target, dast_options, min_pages = _dast(config, root)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -185,5 +210,48 @@ def resolve(config: pytest.Config) -> Settings | None:
         audit_skip=tuple(config.getini("devsecops_audit_skip")),
         osv_max_age_days=max_age_days,
         sbom_report=Path(sbom_report).absolute() if sbom_report else None,
+        dast_target=dast_target,
+        dast_options=dast_options,
+        dast_min_pages=min_pages,
+        config_file=_config_file(config, root),
         sources=tuple(sources),
     )
+
+
+def dast_settings(config: pytest.Config) -> tuple[TargetConfig, DastOptions, int]:
+    """The DAST part of the settings, also for fixtures when --devsecops is off."""
+    try:
+        return _dast(config, Path(config.rootpath))
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+
+
+def _dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, int]:
+    target = TargetConfig(
+        wsgi=str(config.getini("devsecops_app")).strip(),
+        command=str(config.getini("devsecops_app_command")).strip(),
+        url=str(config.getini("devsecops_target")).strip(),
+        ready_path=str(config.getini("devsecops_app_ready_path")).strip() or "/",
+        start_timeout=parse_seconds(str(config.getini("devsecops_app_start_timeout"))),
+        allowed_hosts=tuple(config.getini("devsecops_allowed_hosts")),
+        cwd=root,
+    )
+    if sum(map(bool, (target.wsgi, target.command, target.url))) > 1:
+        raise ValueError("set only one of devsecops_app, devsecops_app_command, devsecops_target")
+    dast_options = DastOptions(
+        active=bool(config.getini("devsecops_dast_active")),
+        paths=tuple(config.getini("devsecops_dast_paths")),
+        max_pages=parse_count(str(config.getini("devsecops_dast_max_pages"))),
+        max_seconds=parse_seconds(str(config.getini("devsecops_dast_max_seconds"))),
+    )
+    return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
+
+
+def _config_file(config: pytest.Config, root: Path) -> str:
+    inipath = config.inipath
+    if inipath is None:
+        return ""
+    try:
+        return Path(inipath).relative_to(root).as_posix()
+    except ValueError:
+        return ""

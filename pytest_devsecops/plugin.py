@@ -137,6 +137,17 @@ class BuiltinScanners:
                 max_age_days=settings.osv_max_age_days,
             )
         )
+        if settings.dast_target.configured:
+            from .scanners.dast import DastScanner
+
+            registry.add(
+                DastScanner(
+                    settings.dast_target,
+                    settings.dast_options,
+                    settings.dast_min_pages,
+                    config_file=settings.config_file,
+                )
+            )
 
 
 class XdistController:

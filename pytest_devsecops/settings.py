@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from .core.severity import Severity
+from .dast.interface import DastOptions
+from .dast.target import TargetConfig
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
 DEFAULT_EXCLUDES = (
@@ -54,6 +56,10 @@ class Settings:
     audit_skip: tuple[str, ...] = ()
     osv_max_age_days: int | None = None
     sbom_report: Path | None = None
+    dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
+    dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
+    dast_min_pages: int = 1
+    config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
@@ -94,6 +100,16 @@ def parse_days(text: str) -> int:
         raise ValueError(f"expected a whole number of days, got {text!r}") from None
     if value < 0:
         raise ValueError(f"expected a number of days >= 0, got {text!r}")
+    return value
+
+
+def parse_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"expected a number >= 0, got {text!r}")
     return value
 
 

@@ -1,0 +1,184 @@
+"""Active probes, only when asked: each one sends a payload into one parameter and looks for
+proof that cannot be a coincidence. Every probe first fetches a decoy (a harmless random value)
+so that a page which always shows the tell-tale text is not reported, and each parameter has a
+request budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from .html import Form
+from .http import HttpClient, Response
+from .passive import Alert
+
+_SQL_ERRORS = re.compile(
+    r"(?i)(sqlite3\.OperationalError|unrecognized token|unterminated quoted string|"
+    r"syntax error at or near|You have an error in your SQL syntax|ORA-\d{5}|SQLSTATE\[|"
+    r"quoted string not properly terminated|near \"[^\"]*\": syntax error)"
+)
+_PASSWD = re.compile(r"root:[^:\n]*:0:0:")
+_TEXT_TYPES = {"text", "search", "textarea", "email", "url", "tel", "hidden", "password", ""}
+
+
+@dataclasses.dataclass(frozen=True)
+class InsertionPoint:
+    """One parameter of one request that a probe can put a payload into."""
+
+    method: str
+    url: str  # without its query
+    params: tuple[tuple[str, str], ...]  # every parameter, with its normal value
+    name: str
+
+    def send(self, client: HttpClient, value: str, follow: bool = True) -> Response:
+        values = {key: (value if key == self.name else original) for key, original in self.params}
+        if self.method == "GET":
+            return client.fetch("GET", self.url, params=values, follow=follow)
+        return client.fetch(self.method, self.url, data=values, follow=follow)
+
+    @property
+    def original(self) -> str:
+        return dict(self.params).get(self.name, "")
+
+
+def insertion_points(url: str, forms: tuple[Form, ...]) -> Iterator[InsertionPoint]:
+    """The query parameters of `url`, and the text fields of every form on its page."""
+    parts = urlsplit(url)
+    query = tuple(parse_qsl(parts.query, keep_blank_values=True))
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    for name, _ in query:
+        yield InsertionPoint("GET", bare, query, name)
+    for form in forms:
+        fields = tuple((name, value or "test") for name, kind, value in form.fields)
+        action = urlsplit(form.action)
+        action_bare = urlunsplit((action.scheme, action.netloc, action.path, "", ""))
+        for name, kind, _ in form.fields:
+            if kind in _TEXT_TYPES:
+                yield InsertionPoint(form.method, action_bare, fields, name)
+
+
+Probe = Callable[[HttpClient, InsertionPoint], Iterator[Alert]]
+
+
+def _alert(
+    point: InsertionPoint,
+    response: Response,
+    rule: str,
+    attack: str,
+    evidence: str,
+    confidence: str = "Medium",
+) -> Alert:
+    return Alert(
+        rule=rule,
+        method=point.method,
+        url=response.url,
+        param=point.name,
+        attack=attack,
+        evidence=evidence[:200],
+        confidence=confidence,
+    )
+
+
+def _decoy(client: HttpClient, point: InsertionPoint) -> Response:
+    return point.send(client, f"{point.original}{secrets.token_hex(4)}")
+
+
+def reflected_xss(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    marker = f"dsx{secrets.token_hex(4)}"
+    payload = f"<{marker} onmouseover=alert(1)>"
+    decoy = _decoy(client, point)
+    if payload in decoy.body:
+        return
+    response = point.send(client, payload)
+    if payload in response.body and response.is_html:
+        yield _alert(point, response, "40012", payload, payload, "Medium")
+
+
+def sql_error(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    decoy = _decoy(client, point)
+    if _SQL_ERRORS.search(decoy.body):
+        return  # the page shows SQL errors whatever we send: proves nothing
+    for quote in ("'", '"'):
+        attack = f"{point.original}{quote}"
+        response = point.send(client, attack)
+        match = _SQL_ERRORS.search(response.body)
+        if match:
+            # A doubled quote is valid SQL again: if that one does not error, the quote broke it.
+            escaped = point.send(client, f"{point.original}{quote}{quote}")
+            confidence = "High" if not _SQL_ERRORS.search(escaped.body) else "Low"
+            yield _alert(point, response, "40018", attack, match.group(0), confidence)
+            return
+
+
+def path_traversal(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    decoy = _decoy(client, point)
+    if _PASSWD.search(decoy.body):
+        return
+    for attack in (
+        "/etc/passwd",
+        "../../../../../../../../etc/passwd",
+        "....//....//....//etc/passwd",
+    ):
+        response = point.send(client, attack)
+        match = _PASSWD.search(response.body)
+        if match:
+            yield _alert(point, response, "6-2", attack, match.group(0))
+            return
+
+
+def external_redirect(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    host = f"{secrets.token_hex(5)}.example.invalid"
+    for attack in (f"https://{host}/", f"//{host}/"):
+        response = point.send(client, attack, follow=False)
+        location = response.header("Location") or ""
+        refresh = response.header("Refresh") or ""
+        if host in urlsplit(location if "//" in location else "").netloc or host in refresh:
+            yield _alert(point, response, "20019-1", attack, f"Location: {location or refresh}")
+            return
+
+
+def command_injection(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    marker = f"dsc{secrets.token_hex(3)}"
+    a, b = secrets.randbelow(900) + 100, secrets.randbelow(900) + 100
+    proof = f"{marker}{a + b}"  # only a shell that ran the command computes this
+    decoy = _decoy(client, point)
+    if proof in decoy.body:
+        return
+    for separator in (";", "|", "&&", "\n"):
+        attack = f"{point.original}{separator}echo {marker}$(({a}+{b}))"
+        response = point.send(client, attack)
+        if proof in response.body:
+            yield _alert(point, response, "90020", attack, proof, "High")
+            return
+    attack = f"$(echo {marker}$(({a}+{b})))"
+    response = point.send(client, attack)
+    if proof in response.body:
+        yield _alert(point, response, "90020", attack, proof, "High")
+
+
+def template_injection(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+    a, b = secrets.randbelow(9000) + 1000, secrets.randbelow(9000) + 1000
+    proof = str(a * b)  # the product appears only if the template engine evaluated it
+    decoy = _decoy(client, point)
+    if proof in decoy.body:
+        return
+    for template in ("{{%d*%d}}", "${%d*%d}", "<%%= %d*%d %%>", "#{%d*%d}"):
+        attack = template % (a, b)
+        response = point.send(client, attack)
+        if proof in response.body:
+            yield _alert(point, response, "90035", attack, proof, "High")
+            return
+
+
+PROBES: tuple[Probe, ...] = (
+    reflected_xss,
+    sql_error,
+    path_traversal,
+    external_redirect,
+    command_injection,
+    template_injection,
+)

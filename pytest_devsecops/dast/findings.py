@@ -1,0 +1,84 @@
+"""From alerts to findings: one finding per rule, method, path template and parameter."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from ..core.finding import Finding, Location
+from ..core.redact import printable, redact
+from . import rules
+from .passive import Alert
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\d+$")
+_HEX = re.compile(r"^[0-9a-f]{16,}$", re.IGNORECASE)
+SAMPLES = 3
+
+
+def path_template(url: str) -> str:
+    """`/orders/42/items/3f2a…` → `/orders/{id}/items/{uuid}`; the query is dropped."""
+    segments = []
+    for segment in (urlsplit(url).path or "/").split("/"):
+        if _NUMBER.match(segment):
+            segments.append("{id}")
+        elif _UUID.match(segment):
+            segments.append("{uuid}")
+        elif _HEX.match(segment):
+            segments.append("{hex}")
+        else:
+            segments.append(segment)
+    return "/".join(segments) or "/"
+
+
+def to_findings(alerts: tuple[Alert, ...], scanner: str, config_file: str) -> list[Finding]:
+    """Aggregate alerts across pages of one template into findings with a count and samples."""
+    groups: dict[tuple[str, str, str, str], list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        groups[(alert.rule, alert.method, path_template(alert.url), alert.param)].append(alert)
+    findings = []
+    for (rule_id, method, template, param), members in sorted(groups.items()):
+        rule = rules.CATALOG[rule_id]
+        confidence = max((a.confidence for a in members), key=rules.CONFIDENCES.index)
+        risk = "Low" if rule_id == "90022" and all(a.other == "500" for a in members) else rule.risk
+        severity = rules.severity(risk, confidence)
+        if severity is None:
+            continue
+        urls = sorted({a.url for a in members})
+        first = members[0]
+        details = [
+            (
+                "zap rule",
+                f"{rule.plugin_id} ({rule.alert_ref}) {rule.name}; "
+                f"risk {risk}, confidence {confidence}",
+            ),
+            (
+                "seen on",
+                f"{len(urls)} URL{'s' if len(urls) != 1 else ''}: {', '.join(urls[:SAMPLES])}"
+                + (" ..." if len(urls) > SAMPLES else ""),
+            ),
+        ]
+        if first.attack:
+            details.append(("attack", printable(redact(first.attack))))
+        if first.evidence:
+            details.append(("evidence", printable(redact(first.evidence))))
+        label = " ".join(part for part in (method, template, param) if part)
+        findings.append(
+            Finding(
+                scanner=scanner,
+                rule=rule_id,
+                title=rule.name,
+                severity=severity,
+                location=Location(path=config_file, url=urls[0], method=method, param=param),
+                identity=f"{method}\x1f{template}\x1f{param}",
+                confidence=confidence.lower(),
+                cwe=rule.cwe,
+                snippet="",
+                remediation=rule.solution,
+                references=(f"https://www.zaproxy.org/docs/alerts/{rule.plugin_id}/",),
+                label=printable(label),
+                details=tuple(details),
+            )
+        )
+    return findings

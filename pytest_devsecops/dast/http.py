@@ -1,0 +1,152 @@
+"""The scanner's HTTP client: pinned address, no env proxies, bounded bodies, checked redirects."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from urllib.parse import urljoin
+
+import requests
+
+from .scope import Scope, ScopeError
+
+MAX_BODY = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Response:
+    """What one request returned; `error` set means there was no usable HTTP answer."""
+
+    method: str
+    url: str
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    truncated: bool = False
+    error: str = ""
+    redirected_from: str = ""
+    left_scope: str = ""  # a redirect target outside the origin (not followed)
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+    def all_headers(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [value for key, value in self.headers if key.lower() == lowered]
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in ("text/html", "application/xhtml+xml") or (
+            not self.content_type and "<html" in self.body[:1000].lower()
+        )
+
+
+class RequestBudgetExceeded(Exception):
+    """The scan used every request it was allowed."""
+
+
+class HttpClient:
+    """Makes requests inside one scope; every redirect hop is re-checked before it is followed."""
+
+    def __init__(self, scope: Scope, timeout: float = 10.0, max_requests: int = 5000) -> None:
+        self.scope = scope
+        self.timeout = timeout
+        self.max_requests = max_requests
+        self.requests_made = 0
+        self.session = requests.Session()
+        # A CI-wide HTTP(S)_PROXY must not see (or redirect) the scan's traffic.
+        self.session.trust_env = False
+        self.session.headers["User-Agent"] = "pytest-devsecops DAST"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def fetch(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        follow: bool = True,
+    ) -> Response:
+        """One request (plus in-scope redirects when `follow`); never raises for HTTP trouble."""
+        first = url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._once(method, url, params, data)
+            location = response.header("Location")
+            if (
+                not follow
+                or response.error
+                or response.status not in (301, 302, 303, 307, 308)
+                or not location
+            ):
+                return dataclasses.replace(response, redirected_from=first if url != first else "")
+            target = urljoin(response.url, location)
+            if not self.scope.contains(target):
+                return dataclasses.replace(response, left_scope=target)
+            if response.status in (301, 302, 303):
+                method, data = "GET", None
+            url, params = target, None
+        return Response(
+            method, url, error=f"more than {MAX_REDIRECTS} redirects", redirected_from=first
+        )
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        data: Mapping[str, str] | None,
+    ) -> Response:
+        if self.requests_made >= self.max_requests:
+            raise RequestBudgetExceeded(f"request budget of {self.max_requests} used up")
+        try:
+            pinned, host = self.scope.pinned(url)
+        except ScopeError as exc:
+            return Response(method, url, error=str(exc))
+        self.requests_made += 1
+        started = time.monotonic()
+        try:
+            with self.session.request(
+                method,
+                pinned,
+                params=params,
+                data=data,
+                headers={"Host": host},
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+            ) as raw:
+                body, truncated = _read_capped(raw, started + self.timeout * 3)
+                headers = tuple((str(k), str(v)) for k, v in raw.raw.headers.items())
+                final = (
+                    raw.url.replace(pinned.split("/", 3)[2], host, 1) if pinned != url else raw.url
+                )
+                return Response(method, final, raw.status_code, headers, body, truncated)
+        except requests.RequestException as exc:
+            return Response(method, url, error=f"{type(exc).__name__}: {exc}")
+
+
+def _read_capped(raw: requests.Response, deadline: float) -> tuple[str, bool]:
+    """At most MAX_BODY bytes and no longer than the deadline: a slow body is cut, not awaited."""
+    chunks, size = [], 0
+    for chunk in raw.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BODY or time.monotonic() > deadline:
+            return _decode(b"".join(chunks)[:MAX_BODY], raw.encoding), True
+    return _decode(b"".join(chunks), raw.encoding), False
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    try:
+        return data.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # a bogus charset in Content-Type
+        return data.decode("utf-8", errors="replace")

@@ -1,0 +1,65 @@
+"""The DAST engine contract, shared by the built-in engine and ZAP: scan an origin, get alerts."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+from .passive import Alert
+from .scope import Scope
+
+
+@dataclasses.dataclass(frozen=True)
+class DastOptions:
+    """What one scan may do."""
+
+    active: bool = False
+    paths: tuple[str, ...] = ()  # extra start paths, e.g. pages not linked from "/"
+    max_pages: int = 100
+    max_depth: int = 5
+    max_seconds: float = 60.0
+    timeout: float = 10.0
+    requests_per_param: int = 40
+    max_requests: int = 5000
+
+
+@dataclasses.dataclass(frozen=True)
+class PageVisit:
+    """One page the scan saw: its URL, status, and the error if there was no answer."""
+
+    method: str
+    url: str
+    status: int
+    error: str = ""
+    size: int = 0  # body length: an empty 200 is an answer, not evidence
+
+
+@dataclasses.dataclass(frozen=True)
+class DastReport:
+    """What a scan saw and found; the scanner turns it into findings and coverage."""
+
+    engine: str
+    target: str
+    pages: tuple[PageVisit, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    out_of_scope: tuple[str, ...] = ()
+    stopped: str = ""
+    requests: int = 0
+    error: str = ""
+
+    @property
+    def answered(self) -> tuple[PageVisit, ...]:
+        """Pages that answered below 400 with a body: the evidence that the scan saw the app."""
+        return tuple(
+            page
+            for page in self.pages
+            if not page.error and 0 < page.status < 400 and page.size > 0
+        )
+
+
+class DastEngine(Protocol):
+    """Scans the origin in `scope` starting at `start`; reports problems instead of raising."""
+
+    name: str
+
+    def scan(self, scope: Scope, start: str, options: DastOptions) -> DastReport: ...

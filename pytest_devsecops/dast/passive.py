@@ -1,0 +1,207 @@
+"""Passive rules: what a response itself gives away, checked without sending anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from .http import Response
+
+_VERSION = re.compile(r"\d+\.\d+")
+_PRIVATE_IP = re.compile(
+    r"(?<![\d.])(10\.\d{1,3}\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}"
+    r"|192\.168\.\d{1,3}\.\d{1,3})(?![\d.])"
+)
+_ERROR_PATTERNS = (
+    re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r"\b(?:sqlite3|psycopg2?|pymysql|MySQLdb)\.\w*Error\b"),
+    re.compile(r"\bjava\.\w+(?:\.\w+)*Exception\b"),
+    re.compile(r"(?i)\b(?:Fatal error|Parse error|Warning):\s.*\bon line \d+"),
+    re.compile(r"(?i)Microsoft OLE DB Provider"),
+    re.compile(r"(?i)Internal Server Error.*\bat [\w.$]+\("),
+)
+_DEBUG_PATTERNS = (
+    re.compile(r"Werkzeug Debugger"),
+    re.compile(r"(?i)<title>[^<]*\bDebug(?:ger)?\b"),
+    re.compile(r"You're seeing this error because you have <code>DEBUG = True</code>"),
+    re.compile(r"(?i)\bDebug information\b|\bstack trace:"),
+)
+_LISTING = re.compile(r"(?i)<title>\s*(?:Index of /|Directory listing for /)")
+_CSRF_NAMES = re.compile(r"(?i)csrf|xsrf|token|authenticity|nonce|__requestverification")
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """One rule firing on one request; `evidence` is what was seen (redacted by the caller)."""
+
+    rule: str  # ZAP alert ref
+    method: str
+    url: str
+    param: str = ""
+    evidence: str = ""
+    confidence: str = "Medium"
+    attack: str = ""
+    other: str = ""
+
+
+def check(response: Response, https: bool) -> list[Alert]:
+    """Every passive rule against one response."""
+    if response.error or not response.status:
+        return []
+    return [alert for rule in _RULES for alert in rule(response, https)]
+
+
+def _alert(response: Response, rule: str, **fields: str) -> Alert:
+    return Alert(rule=rule, method=response.method, url=response.url, **fields)
+
+
+def _csp(response: Response, https: bool) -> Iterator[Alert]:
+    if (
+        response.is_html
+        and response.status < 400
+        and not response.header("Content-Security-Policy")
+    ):
+        yield _alert(response, "10038-1", confidence="High")
+
+
+def _clickjacking(response: Response, https: bool) -> Iterator[Alert]:
+    if not response.is_html or response.status >= 400:
+        return
+    csp = response.header("Content-Security-Policy") or ""
+    if "frame-ancestors" not in csp and not response.header("X-Frame-Options"):
+        yield _alert(response, "10020-1", param="x-frame-options")
+
+
+def _content_type_options(response: Response, https: bool) -> Iterator[Alert]:
+    if (
+        response.status < 400
+        and (response.header("X-Content-Type-Options") or "").lower() != "nosniff"
+    ):
+        yield _alert(response, "10021", param="x-content-type-options")
+
+
+def _hsts(response: Response, https: bool) -> Iterator[Alert]:
+    if https and not response.header("Strict-Transport-Security"):
+        yield _alert(response, "10035-1", confidence="High")
+
+
+def _cookies(response: Response, https: bool) -> Iterator[Alert]:
+    for cookie in response.all_headers("Set-Cookie"):
+        name = cookie.split("=", 1)[0].strip()
+        attributes = {
+            part.strip().split("=", 1)[0].lower(): part.strip() for part in cookie.split(";")[1:]
+        }
+        if _is_deletion(cookie):
+            continue
+        evidence = f"Set-Cookie: {name}"
+        if "httponly" not in attributes:
+            yield _alert(response, "10010", param=name, evidence=evidence)
+        if "secure" not in attributes:
+            yield _alert(response, "10011", param=name, evidence=evidence)
+        samesite = attributes.get("samesite", "")
+        if not samesite:
+            yield _alert(response, "10054-1", param=name, evidence=evidence)
+        elif samesite.split("=", 1)[-1].strip().lower() == "none":
+            yield _alert(response, "10054-2", param=name, evidence=evidence)
+
+
+def _is_deletion(cookie: str) -> bool:
+    lowered = cookie.lower()
+    return "max-age=0" in lowered or "expires=thu, 01 jan 1970" in lowered
+
+
+def _server(response: Response, https: bool) -> Iterator[Alert]:
+    server = response.header("Server") or ""
+    if _VERSION.search(server):
+        yield _alert(response, "10036-2", evidence=server, confidence="High")
+
+
+def _powered_by(response: Response, https: bool) -> Iterator[Alert]:
+    for value in response.all_headers("X-Powered-By"):
+        yield _alert(response, "10037", evidence=f"X-Powered-By: {value}")
+
+
+def _application_error(response: Response, https: bool) -> Iterator[Alert]:
+    for pattern in _ERROR_PATTERNS:
+        match = pattern.search(response.body)
+        if match:
+            # ZAP rates the disclosure lower when the server admits an error (HTTP 500).
+            yield _alert(
+                response,
+                "90022",
+                evidence=match.group(0)[:100],
+                confidence="Medium",
+                other="500" if response.status == 500 else "",
+            )
+            return
+
+
+def _debug_messages(response: Response, https: bool) -> Iterator[Alert]:
+    for pattern in _DEBUG_PATTERNS:
+        match = pattern.search(response.body)
+        if match:
+            yield _alert(response, "10023", evidence=match.group(0)[:100])
+            return
+
+
+def _cors(response: Response, https: bool) -> Iterator[Alert]:
+    if (response.header("Access-Control-Allow-Origin") or "").strip() == "*":
+        yield _alert(response, "10098", evidence="Access-Control-Allow-Origin: *")
+
+
+def _csrf(response: Response, https: bool) -> Iterator[Alert]:
+    if not response.is_html:
+        return
+    from .html import parse
+
+    for form in parse(response.url, response.body).forms:
+        if form.method != "POST":
+            continue
+        names = [name for name, kind, _ in form.fields]
+        if not any(_CSRF_NAMES.search(name) for name in names):
+            yield _alert(
+                response,
+                "10202",
+                param=form.action.split("?")[0].rsplit("/", 1)[-1],
+                evidence=f"<form method=POST action={form.action}>",
+                confidence="Low",
+            )
+
+
+def _directory_listing(response: Response, https: bool) -> Iterator[Alert]:
+    match = _LISTING.search(response.body[:5000]) if response.status == 200 else None
+    if match:
+        yield _alert(response, "10033", evidence=match.group(0))
+
+
+def _private_ip(response: Response, https: bool) -> Iterator[Alert]:
+    for match in _PRIVATE_IP.finditer(response.body[:500_000]):
+        if _is_private(match.group(1)):
+            yield _alert(response, "2", evidence=match.group(1))
+            return
+
+
+def _is_private(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_private
+    except ValueError:  # e.g. 10.999.1.1 matched the shape but is no address
+        return False
+
+
+_RULES = (
+    _csp,
+    _clickjacking,
+    _content_type_options,
+    _hsts,
+    _cookies,
+    _server,
+    _powered_by,
+    _application_error,
+    _debug_messages,
+    _cors,
+    _csrf,
+    _directory_listing,
+    _private_ip,
+)
