@@ -255,3 +255,16 @@ def _config_file(config: pytest.Config, root: Path) -> str:
         return Path(inipath).relative_to(root).as_posix()
     except ValueError:
         return ""
+
+
+def policy_settings(config: pytest.Config) -> tuple[Path, Severity, bool]:
+    """Baseline path, gate and update flag: what late findings need, even with --devsecops off."""
+    root = Path(config.rootpath)
+    baseline = config.getoption("devsecops_baseline") or config.getini("devsecops_baseline")
+    fail_on = config.getoption("devsecops_fail_on") or config.getini("devsecops_fail_on")
+    try:
+        level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+    update = bool(config.getoption("devsecops_update_baseline"))
+    return root / str(baseline or DEFAULT_BASELINE), level, update

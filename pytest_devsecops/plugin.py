@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from . import options
+from .late import LATE_KEY
+from .late import WORKER_OUTPUT_KEY as LATE_OUTPUT_KEY
+from .late_state import late_findings
 from .scanners.registry import ScannerRegistry
 from .session import WORKER_INPUT_KEY, SecurityRun, worker_scan_path
 from .settings import Settings
@@ -26,9 +29,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The DAST fixtures and marker are there whenever the plugin is installed: a test that asks
+    # for them has opted in. Nothing else happens without --devsecops.
+    from . import dast_fixtures
+
+    config.pluginmanager.register(dast_fixtures, "devsecops-dast-fixtures")
+    config.addinivalue_line(
+        "markers",
+        "dast(active, paths, max_duration, max_pages, max_depth): options for the "
+        "devsecops_dast fixture's scan",
+    )
+    if hasattr(config.hook, "pytest_configure_node") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistLateFindings(), "devsecops-xdist-late")
     settings = options.resolve(config)
     if settings is None:
-        return  # installed but not enabled: touch nothing
+        return
     config.pluginmanager.register(BuiltinScanners(settings), "devsecops-builtin-scanners")
     run = SecurityRun(config, settings)
     config.stash[RUN_KEY] = run
@@ -93,7 +108,24 @@ def pytest_terminal_summary(
         terminalreporter.write_line(run.baseline_note)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> object:
+    result = yield
+    if not hasattr(session.config, "workerinput") and LATE_KEY in session.config.stash:
+        late = session.config.stash[LATE_KEY]
+        late.report_traffic(session)
+        note = late.accept_new()
+        if note and RUN_KEY in session.config.stash:
+            session.config.stash[RUN_KEY].baseline_note += (
+                "; " if session.config.stash[RUN_KEY].baseline_note else ""
+            ) + note
+    return result
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and LATE_KEY in session.config.stash:
+        workeroutput[LATE_OUTPUT_KEY] = session.config.stash[LATE_KEY].to_worker_output()
     run = session.config.stash.get(RUN_KEY, None)
     if run is None or run.scan is None or hasattr(session.config, "workerinput"):
         return
@@ -148,6 +180,16 @@ class BuiltinScanners:
                     config_file=settings.config_file,
                 )
             )
+
+
+class XdistLateFindings:
+    """Collects the late findings (test traffic, in-test scans) of every xdist worker."""
+
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        output = getattr(node, "workeroutput", {}).get(LATE_OUTPUT_KEY)
+        config = getattr(node, "config", None)
+        if output and config is not None:
+            late_findings(config).merge_worker_output(output)
 
 
 class XdistController:

@@ -18,6 +18,7 @@ class Page:
     response: Response
     depth: int
     document: html.Document = dataclasses.field(default_factory=html.Document)
+    requested: str = ""  # the URL asked for, before redirects: its parameters are probed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,7 @@ def crawl(
         if response.left_scope:
             outside.append(response.left_scope)
         document = html.parse(response.url, response.body) if response.is_html else html.Document()
-        pages.append(Page(response, depth, document))
+        pages.append(Page(response, depth, document, url))
         if depth >= limits.max_depth:
             continue
         targets = [*document.links, *(urljoin(response.url, u) for u in document.meta_refresh)]

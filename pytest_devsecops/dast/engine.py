@@ -62,7 +62,9 @@ def _probe(
     alerts: list[passive.Alert] = []
     seen: set[tuple[str, str, str]] = set()
     for page in pages:
-        for point in active.insertion_points(page.response.url, page.document.forms):
+        for point in active.insertion_points(
+            page.requested or page.response.url, page.document.forms
+        ):
             key = (point.method, point.url, point.name)
             if key in seen:
                 continue

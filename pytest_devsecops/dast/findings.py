@@ -36,7 +36,11 @@ def to_findings(alerts: tuple[Alert, ...], scanner: str, config_file: str) -> li
     """Aggregate alerts across pages of one template into findings with a count and samples."""
     groups: dict[tuple[str, str, str, str], list[Alert]] = defaultdict(list)
     for alert in alerts:
-        groups[(alert.rule, alert.method, path_template(alert.url), alert.param)].append(alert)
+        if rules.CATALOG[alert.rule].systemic:
+            key = (alert.rule, rules.SITE_WIDE, rules.SITE_WIDE, alert.param)
+        else:
+            key = (alert.rule, alert.method, path_template(alert.url), alert.param)
+        groups[key].append(alert)
     findings = []
     for (rule_id, method, template, param), members in sorted(groups.items()):
         rule = rules.CATALOG[rule_id]
@@ -63,14 +67,15 @@ def to_findings(alerts: tuple[Alert, ...], scanner: str, config_file: str) -> li
             details.append(("attack", printable(redact(first.attack))))
         if first.evidence:
             details.append(("evidence", printable(redact(first.evidence))))
-        label = " ".join(part for part in (method, template, param) if part)
+        shown = ("site-wide",) if template == rules.SITE_WIDE else (method, template)
+        label = " ".join(part for part in (*shown, param) if part)
         findings.append(
             Finding(
                 scanner=scanner,
                 rule=rule_id,
                 title=rule.name,
                 severity=severity,
-                location=Location(path=config_file, url=urls[0], method=method, param=param),
+                location=Location(path=config_file, url=urls[0], method=first.method, param=param),
                 identity=f"{method}\x1f{template}\x1f{param}",
                 confidence=confidence.lower(),
                 cwe=rule.cwe,

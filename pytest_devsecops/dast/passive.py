@@ -14,13 +14,17 @@ _PRIVATE_IP = re.compile(
     r"(?<![\d.])(10\.\d{1,3}\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}"
     r"|192\.168\.\d{1,3}\.\d{1,3})(?![\d.])"
 )
-_ERROR_PATTERNS = (
+# A stack trace is a disclosure on any page; an error *message* only on a server error (a help
+# page that quotes "sqlite3.OperationalError" is documentation, not a leak).
+_TRACE_PATTERNS = (
     re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r"\n\s+at [\w.$]+\(\w+\.java:\d+\)"),
+    re.compile(r"(?i)\b(?:Fatal error|Parse error):\s.*\bon line \d+"),
+)
+_MESSAGE_PATTERNS = (
     re.compile(r"\b(?:sqlite3|psycopg2?|pymysql|MySQLdb)\.\w*Error\b"),
     re.compile(r"\bjava\.\w+(?:\.\w+)*Exception\b"),
-    re.compile(r"(?i)\b(?:Fatal error|Parse error|Warning):\s.*\bon line \d+"),
     re.compile(r"(?i)Microsoft OLE DB Provider"),
-    re.compile(r"(?i)Internal Server Error.*\bat [\w.$]+\("),
 )
 _DEBUG_PATTERNS = (
     re.compile(r"Werkzeug Debugger"),
@@ -124,7 +128,8 @@ def _powered_by(response: Response, https: bool) -> Iterator[Alert]:
 
 
 def _application_error(response: Response, https: bool) -> Iterator[Alert]:
-    for pattern in _ERROR_PATTERNS:
+    patterns = _TRACE_PATTERNS + (_MESSAGE_PATTERNS if response.status >= 500 else ())
+    for pattern in patterns:
         match = pattern.search(response.body)
         if match:
             # ZAP rates the disclosure lower when the server admits an error (HTTP 500).
@@ -164,7 +169,6 @@ def _csrf(response: Response, https: bool) -> Iterator[Alert]:
             yield _alert(
                 response,
                 "10202",
-                param=form.action.split("?")[0].rsplit("/", 1)[-1],
                 evidence=f"<form method=POST action={form.action}>",
                 confidence="Low",
             )

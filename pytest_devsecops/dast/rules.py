@@ -26,13 +26,19 @@ class Rule:
     wasc: int
     active: bool = False
     solution: str = ""
+    systemic: bool = False  # a site-wide setting: one finding for the whole site, not per page
 
 
 def _rule(plugin: int, ref: str, name: str, risk: str, cwe: int, wasc: int, solution: str) -> Rule:
-    return Rule(plugin, ref, name, risk, cwe, wasc, plugin in _ACTIVE, solution)
+    return Rule(
+        plugin, ref, name, risk, cwe, wasc, plugin in _ACTIVE, solution, plugin in _SYSTEMIC
+    )
 
 
 _ACTIVE = {40012, 40018, 6, 20019, 90020, 90035}
+# ZAP tags these rules SYSTEMIC: headers and cookies set once for the whole site.
+_SYSTEMIC = {10038, 10020, 10021, 10035, 10010, 10011, 10054, 10036, 10037, 10098}
+SITE_WIDE = "*"
 _HEADERS = "Set the header on every response (a middleware or the web server config)."
 _COOKIES = "Set the flag on every cookie the application sets."
 

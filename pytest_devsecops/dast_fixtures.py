@@ -1,0 +1,141 @@
+"""Fixtures for DAST inside tests: the running app, a scan whose findings are subtests, and a
+client whose traffic is checked passively. Available whenever the plugin is installed."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from . import options
+from .core.finding import ScanResult
+from .core.fingerprint import assign
+from .core.policy import Decision, Verdict
+from .dast.app import AppError
+from .dast.engine import BuiltinEngine
+from .dast.interface import DastOptions
+from .dast.scope import ScopeError, resolve_scope
+from .dast.target import running
+from .dast.traffic import CheckedSession, TrafficLog
+from .late import LateFindings
+from .late_state import late_findings
+from .messages import finding_text, status_text, xfail_reason
+from .scanners.dast import build_result
+
+_MARKER_OPTIONS = {"active", "paths", "max_duration", "max_pages", "max_depth"}
+
+
+@pytest.fixture(scope="session")
+def devsecops_app(pytestconfig: pytest.Config) -> Iterator[str]:
+    """Base URL of the app under test, started once per session (per xdist worker) and stopped
+    afterwards. Override this fixture to hand over an app you start yourself, e.g.
+    ``return live_server.url`` with pytest-django or pytest-flask."""
+    target, _, _ = options.dast_settings(pytestconfig)
+    try:
+        with running(target) as base:
+            yield base
+    except AppError as exc:
+        pytest.fail(f"pytest-devsecops could not start the app under test: {exc}", pytrace=False)
+
+
+@dataclasses.dataclass
+class DastCheck:
+    """What `devsecops_dast` gives a test: `check()` scans and reports each finding as a subtest."""
+
+    base_url: str
+    options: DastOptions
+    min_pages: int
+    allowed_hosts: tuple[str, ...]
+    late: LateFindings
+    subtests: Any
+    result: ScanResult | None = None
+
+    def check(self, **overrides: Any) -> ScanResult:
+        """Scan the app; each finding is a subtest (failed, or xfailed when accepted or below the
+        gate); the test itself fails when the scan could not run or saw too little."""
+        __tracebackhide__ = True
+        scan_options = _with(self.options, overrides)
+        try:
+            scope = resolve_scope(self.base_url, self.allowed_hosts)
+        except ScopeError as exc:
+            pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
+        started = time.monotonic()
+        report = BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
+        result = build_result(
+            "dast",
+            "builtin engine",
+            report,
+            self.min_pages,
+            self.late.config_file,
+            time.monotonic() - started,
+        )
+        result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
+        self.result = result
+        for decision in self.late.decide(result):
+            self._subtest(decision)
+        if not result.complete:
+            pytest.fail(status_text(result), pytrace=False)
+        return result
+
+    def _subtest(self, decision: Decision) -> None:
+        finding = decision.found
+        with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
+            if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
+                pytest.xfail(xfail_reason(decision, self.late.fail_on))
+            pytest.fail(finding_text(decision, self.late.baseline_name), pytrace=False)
+
+
+def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
+    values = dict(overrides)
+    if "max_duration" in values:
+        values["max_seconds"] = float(values.pop("max_duration"))
+    if "paths" in values:
+        values["paths"] = tuple(values["paths"])
+    unknown = set(values) - {field.name for field in dataclasses.fields(DastOptions)}
+    if unknown:
+        raise pytest.UsageError(f"unknown DAST option(s): {', '.join(sorted(unknown))}")
+    return dataclasses.replace(base, **values)
+
+
+@pytest.fixture
+def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
+    """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
+    _, base_options, min_pages = options.dast_settings(request.config)
+    marker = request.node.get_closest_marker("dast")
+    overrides = dict(marker.kwargs) if marker else {}
+    unknown = set(overrides) - _MARKER_OPTIONS
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.dast: unknown option(s) {', '.join(sorted(unknown))}"
+        )
+    target, _, _ = options.dast_settings(request.config)
+    return DastCheck(
+        devsecops_app,
+        _with(base_options, overrides),
+        min_pages,
+        target.allowed_hosts,
+        late_findings(request.config),
+        subtests,
+    )
+
+
+@pytest.fixture(scope="session")
+def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[CheckedSession]:
+    """A ``requests.Session`` for functional tests against the app: relative URLs go to
+    ``devsecops_app``, and every response is checked by the passive DAST rules; the findings are
+    reported at the end of the session as ``devsecops/dast-traffic::...`` results."""
+    target, _, _ = options.dast_settings(pytestconfig)
+    try:
+        scope = resolve_scope(devsecops_app, target.allowed_hosts)
+    except ScopeError as exc:
+        pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
+    late: LateFindings = late_findings(pytestconfig)
+    session = CheckedSession(devsecops_app, scope, late.traffic)
+    yield session
+    session.close()
+
+
+__all__ = ["DastCheck", "TrafficLog", "devsecops_app", "devsecops_dast", "devsecops_http"]

@@ -1,0 +1,172 @@
+"""Findings that arrive after collection: test traffic, and scans run inside tests.
+
+They are judged by the same baseline, gate and expiry as collected items. Test-traffic findings
+are reported at the end of the run as `devsecops/dast-traffic::...` results (sent from xdist
+workers to the controller first); with --devsecops-update-baseline, new ones are accepted too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from . import messages
+from .core import atomic, baseline_update
+from .core import baseline as baseline_mod
+from .core.baseline import Baseline, BaselineError
+from .core.finding import Finding, ScanResult
+from .core.fingerprint import assign
+from .core.policy import Decision, Policy, Verdict, decide
+from .core.severity import Severity
+from .dast.findings import to_findings
+from .dast.passive import Alert
+from .dast.traffic import TrafficLog
+
+WORKER_OUTPUT_KEY = "devsecops_late"
+TRAFFIC = "dast-traffic"
+
+
+@dataclasses.dataclass
+class LateFindings:
+    """Per-session state for late findings; one per pytest process."""
+
+    root: Path
+    baseline_path: Path
+    fail_on_level: Severity
+    update_baseline: bool
+    config_file: str
+    traffic: TrafficLog = dataclasses.field(default_factory=TrafficLog)
+    new: list[Finding] = dataclasses.field(default_factory=list)
+    _baseline: Baseline | None = None
+
+    @property
+    def fail_on(self) -> str:
+        return self.fail_on_level.value
+
+    @property
+    def baseline_name(self) -> str:
+        try:
+            return self.baseline_path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(self.baseline_path)
+
+    def baseline(self) -> Baseline:
+        if self._baseline is None:
+            try:
+                self._baseline = baseline_mod.load(self.baseline_path)
+            except BaselineError as exc:
+                raise pytest.UsageError(
+                    f"pytest-devsecops: the baseline cannot be used: {exc}"
+                ) from None
+        return self._baseline
+
+    def decide(self, result: ScanResult) -> list[Decision]:
+        """Verdicts for `result`'s findings; a partial scan proves nothing stale, so none are."""
+        decisions = [
+            d for d in decide([result], self.baseline(), Policy(self.fail_on_level)) if d.finding
+        ]
+        self.new.extend(
+            d.found for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+        )
+        return decisions
+
+    # -- xdist: workers send, the controller merges -----------------------------------------
+    def to_worker_output(self) -> dict[str, Any]:
+        return {
+            "alerts": [dataclasses.asdict(alert) for alert in self.traffic.alerts],
+            "new": [finding.to_dict() for finding in self.new],
+        }
+
+    def merge_worker_output(self, data: dict[str, Any]) -> None:
+        self.traffic.extend([Alert(**alert) for alert in data.get("alerts", ())])
+        self.new.extend(Finding.from_dict(item) for item in data.get("new", ()))
+
+    # -- end of the run (controller) ------------------------------------------------------
+    def report_traffic(self, session: pytest.Session) -> None:
+        if not self.traffic.alerts:
+            return
+        findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
+        result = ScanResult("dast", "test traffic", "", tuple(findings))
+        for decision in sorted(self.decide(result), key=lambda d: d.found.fingerprint):
+            _emit(session, decision, self)
+
+    def accept_new(self) -> str:
+        """With --devsecops-update-baseline: add late findings to the baseline, keep the rest."""
+        unique = {finding.fingerprint: finding for finding in self.new}
+        if not self.update_baseline or not unique:
+            return ""
+        current = baseline_mod.load(self.baseline_path)  # re-read: the start of the run wrote it
+        known = current.by_fingerprint()
+        entries = [
+            baseline_mod.Entry(
+                f.fingerprint,
+                f.scanner,
+                f.rule,
+                f.location.path or f.location.url,
+                f.title,
+                f.severity.value,
+            )
+            for f in unique.values()
+            if f.fingerprint not in known
+        ]
+        if not entries:
+            return ""
+        text = baseline_update.render(current, entries, [])
+        atomic.replace_if_unchanged(self.baseline_path, text.encode(), current.digest, self.root)
+        return f"baseline updated with {len(entries)} finding(s) seen during the tests"
+
+
+def _emit(session: pytest.Session, decision: Decision, late: LateFindings) -> None:
+    """Report one traffic finding like a test result: terminal, JUnit XML, exit status."""
+    finding = decision.found
+    nodeid = f"devsecops/{TRAFFIC}::{finding.rule}[{finding.item_label}]"
+    location = (late.config_file or f"devsecops/{TRAFFIC}", None, f"[{TRAFFIC}] {finding.rule}")
+    keywords: dict[str, Literal[1]] = dict.fromkeys(
+        ("devsecops", "dast", TRAFFIC, finding.severity.value, finding.rule), 1
+    )
+    properties = [
+        ("devsecops_scanner", "dast"),
+        ("devsecops_rule", finding.rule),
+        ("devsecops_severity", finding.severity.value),
+        ("devsecops_location", finding.location.describe()),
+        ("devsecops_fingerprint", finding.fingerprint),
+        ("devsecops_verdict", decision.verdict.value),
+    ]
+    if decision.verdict.fails:
+        call = pytest.TestReport(
+            nodeid,
+            location,
+            keywords,
+            "failed",
+            messages.finding_text(decision, late.baseline_name),
+            "call",
+            user_properties=properties,
+        )
+    else:
+        reason = messages.xfail_reason(decision, late.fail_on)
+        call = pytest.TestReport(
+            nodeid,
+            location,
+            keywords,
+            "skipped",
+            ("", 0, reason),
+            "call",
+            user_properties=properties,
+        )
+        call.wasxfail = reason
+    hook = session.config.hook
+    hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+    hook.pytest_runtest_logreport(
+        report=pytest.TestReport(nodeid, location, keywords, "passed", None, "setup")
+    )
+    hook.pytest_runtest_logreport(report=call)
+    hook.pytest_runtest_logreport(
+        report=pytest.TestReport(nodeid, location, keywords, "passed", None, "teardown")
+    )
+    hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+
+
+LATE_KEY = pytest.StashKey[LateFindings]()
