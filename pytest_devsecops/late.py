@@ -40,6 +40,7 @@ class LateFindings:
     config_file: str
     traffic: TrafficLog = dataclasses.field(default_factory=TrafficLog)
     new: list[Finding] = dataclasses.field(default_factory=list)
+    note: str = ""  # what the end of the run did to the baseline, for the terminal summary
     _baseline: Baseline | None = None
 
     @property

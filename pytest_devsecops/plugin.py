@@ -98,6 +98,9 @@ def pytest_collection_modifyitems(
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
+    late = config.stash.get(LATE_KEY, None)
+    if late is not None and late.note and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(f"pytest-devsecops: {late.note}")
     run = config.stash.get(RUN_KEY, None)
     if run is None or run.scan is None or hasattr(config, "workerinput"):
         return
@@ -111,14 +114,11 @@ def pytest_terminal_summary(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> object:
     result = yield
+    # After the loop (under xdist: after every worker reported), before pytest counts failures.
     if not hasattr(session.config, "workerinput") and LATE_KEY in session.config.stash:
         late = session.config.stash[LATE_KEY]
         late.report_traffic(session)
-        note = late.accept_new()
-        if note and RUN_KEY in session.config.stash:
-            session.config.stash[RUN_KEY].baseline_note += (
-                "; " if session.config.stash[RUN_KEY].baseline_note else ""
-            ) + note
+        late.note = late.accept_new()
     return result
 
 

@@ -14,16 +14,24 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
     shutil.copytree(
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
-    result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider")
-    # 2 functional tests and 2 status items pass; 3 bandit + 9 dependency findings fail;
-    # 3 low-severity bandit findings are reported below the gate.
-    result.assert_outcomes(passed=4, failed=12, xfailed=3)
+    result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
+    # Passing: 4 functional tests and 3 status items. Failing (the demo gates at "low"):
+    # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests, and
+    # 6 site-wide findings on the functional tests' own traffic.
+    result.assert_outcomes(passed=7, failed=48)
     result.stdout.fnmatch_lines_random(
         [
-            "bandit *: 3 files scanned, complete; 6 findings: 3 failed, 3 below-gate*",
+            "bandit *: 4 files scanned, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned, complete; 9 findings: 9 failed*",
+            "builtin engine: 9 pages scanned, complete; 13 findings: 13 failed*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
-            "FAILED devsecops/bandit::B506[[]shop/admin.py:18[]]*",
             "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
+            "FAILED devsecops/dast::40012[[]GET /search q[]]*",
+            "FAILED devsecops/dast::40018[[]GET /orders customer[]]*",
+            "FAILED devsecops/dast::20019-1[[]GET /go next[]]*",
+            "SUBFAILED[[]40012[[]GET /search q[]][]] tests/test_web.py::test_web_front_end_passes_a_dast_scan*",
+            "FAILED devsecops/dast-traffic::10038-1[[]site-wide[]]*",
         ]
     )
+    for decoy in ("/safe-search", "/help/passwd", "/sql-help", "/safe-go"):
+        assert not [line for line in result.outlines if line.startswith("FAILED") and decoy in line]

@@ -87,15 +87,39 @@ class _ThreadingServer(WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # The harness is ours, not the user's server: it must not leak a version (ZAP rule 10036)
+    # that the app's own deployment would not send.
+    server_version = "pytest-devsecops"
+    sys_version = ""
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: pytest's output is ours."""
+
+
+def _harness_header(app: Callable[..., Any]) -> Callable[..., Any]:
+    """Name the harness in `Server` unless the app sets one: wsgiref would otherwise announce
+    "WSGIServer/0.2 CPython/3.x", a version leak of ours, not of the app's deployment."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def respond(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            if not any(name.lower() == "server" for name, _ in headers):
+                headers = [*headers, ("Server", "pytest-devsecops")]
+            return start_response(status, headers, *exc_info)
+
+        return app(environ, respond)
+
+    return wrapped
 
 
 @contextlib.contextmanager
 def serve_wsgi(app: Callable[..., Any]) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 on a free port; yields the base URL."""
     server = make_server(
-        "127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler
+        "127.0.0.1",
+        0,
+        _harness_header(app),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
     )
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
