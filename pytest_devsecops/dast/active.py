@@ -16,10 +16,16 @@ from .html import Form
 from .http import HttpClient, Response
 from .passive import Alert
 
+# Messages databases and their drivers print when a quote breaks a statement.
 _SQL_ERRORS = re.compile(
-    r"(?i)(sqlite3\.OperationalError|unrecognized token|unterminated quoted string|"
-    r"syntax error at or near|You have an error in your SQL syntax|ORA-\d{5}|SQLSTATE\[|"
-    r"quoted string not properly terminated|near \"[^\"]*\": syntax error)"
+    r"(?i)("
+    r"sqlite3\.OperationalError|unrecognized token|near \"[^\"]*\": syntax error|"
+    r"SQLite3::SQLException|"
+    r"unterminated quoted string|syntax error at or near|psycopg2\.errors\.\w+|PG::SyntaxError|"
+    r"You have an error in your SQL syntax|MySQLSyntaxErrorException|Warning: mysqli?_|"
+    r"Unclosed quotation mark after the character string|Incorrect syntax near|"
+    r"ORA-\d{5}|quoted string not properly terminated|SQLSTATE\[|org\.hibernate\.\w+Exception"
+    r")"
 )
 _PASSWD = re.compile(r"root:[^:\n]*:0:0:")
 _TEXT_TYPES = {"text", "search", "textarea", "email", "url", "tel", "hidden", "password", ""}
