@@ -91,7 +91,9 @@ class LateFindings:
             return
         findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
         result = ScanResult("dast", "test traffic", "", tuple(findings))
-        for decision in sorted(self.decide(result), key=lambda d: d.found.fingerprint):
+        decisions = sorted(self.decide(result), key=lambda d: d.found.fingerprint)
+        session.testscollected += len(decisions)  # keeps the progress column at 100%
+        for decision in decisions:
             _emit(session, decision, self)
 
     def accept_new(self) -> str:
