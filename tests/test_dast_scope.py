@@ -103,3 +103,51 @@ def test_redirects_and_links_off_the_origin_are_not_followed(
         report = BuiltinEngine().scan(scope, base + "/page", DastOptions(active=True))
     assert hits == []
     assert other + "/stolen" in report.out_of_scope
+
+
+def test_a_slow_drip_body_is_cut_at_the_deadline() -> None:
+    import threading
+    import time as clock
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def drip() -> None:
+        connection, _ = server.accept()
+        connection.recv(4096)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+        )
+        try:
+            for _ in range(40):  # one byte every 0.25 s: never silent long enough to time out
+                connection.sendall(b"A")
+                clock.sleep(0.25)
+        except OSError:
+            pass
+        connection.close()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    client = HttpClient(resolve_scope(f"http://127.0.0.1:{port}"), timeout=1.0)
+    started = clock.monotonic()
+    response = client.fetch("GET", f"http://127.0.0.1:{port}/")
+    assert clock.monotonic() - started < 6
+    assert response.truncated
+    client.close()
+    server.close()
+
+
+def test_compressed_bodies_are_decoded() -> None:
+    import gzip
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        body = gzip.compress(b"<html><body>Traceback (most recent call last):</body></html>")
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip")])  # type: ignore[operator]
+        return [body]
+
+    with serve_wsgi(app) as base:
+        client = HttpClient(resolve_scope(base))
+        assert "Traceback" in client.fetch("GET", base + "/").body
+        client.close()

@@ -135,14 +135,26 @@ class HttpClient:
 
 
 def _read_capped(raw: requests.Response, deadline: float) -> tuple[str, bool]:
-    """At most MAX_BODY bytes and no longer than the deadline: a slow body is cut, not awaited."""
-    chunks, size = [], 0
-    for chunk in raw.iter_content(chunk_size=65536):
+    """At most MAX_BODY bytes and no longer than the deadline: a slow body is cut, not awaited.
+
+    `read1` returns whatever has arrived, so a server that drips one byte at a time (never
+    silent long enough for the socket timeout) still meets the deadline between reads.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    body = raw.raw
+    while True:
+        chunk = (
+            body.read1(65536, decode_content=True)
+            if hasattr(body, "read1")
+            else body.read(65536, decode_content=True)
+        )
+        if not chunk:
+            return _decode(b"".join(chunks), raw.encoding), False
         chunks.append(chunk)
         size += len(chunk)
         if size >= MAX_BODY or time.monotonic() > deadline:
             return _decode(b"".join(chunks)[:MAX_BODY], raw.encoding), True
-    return _decode(b"".join(chunks), raw.encoding), False
 
 
 def _decode(data: bytes, encoding: str | None) -> str:
