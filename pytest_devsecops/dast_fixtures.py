@@ -66,7 +66,7 @@ class DastCheck:
         report = BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
         result = build_result(
             "dast",
-            "builtin engine",
+            "built-in engine",
             report,
             self.min_pages,
             self.late.config_file,

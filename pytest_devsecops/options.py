@@ -10,8 +10,11 @@ from typing import Literal, TypeVar
 import pytest
 
 from .core.severity import Severity
+from .dast import rules_file
 from .dast.interface import DastOptions
+from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
+from .dast.zap.selection import ENGINES, EngineChoice, ZapSettings
 from .settings import (
     DEFAULT_BASELINE,
     DEFAULT_EXCLUDES,
@@ -90,6 +93,9 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="audit offline against OSV records (folder or zip)",
     )
+    group.addoption(
+        "--devsecops-zap-url", metavar="URL", help="a running ZAP (API key from ZAP_API_KEY)"
+    )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
 
@@ -140,6 +146,23 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ),
     ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "string", "60"),
     ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
+    (
+        "devsecops_dast_engine",
+        "auto (ZAP if configured and reachable), builtin, zap",
+        "string",
+        "auto",
+    ),
+    ("devsecops_zap_url", "a running ZAP daemon, e.g. http://127.0.0.1:8090", "string", ""),
+    ("devsecops_zap_command", "launch ZAP for the scan, e.g. /opt/zap/zap.sh", "string", ""),
+    ("devsecops_zap_start_timeout", "seconds ZAP may take to start (default 120)", "string", "120"),
+    ("devsecops_zap_policy", "ZAP active-scan policy name (default: ZAP's own)", "string", ""),
+    ("devsecops_zap_ajax_spider", "also run ZAP's AJAX spider", "bool", False),
+    (
+        "devsecops_zap_rules",
+        "zap-baseline rules file: IGNORE/INFO/WARN/FAIL/OUTOFSCOPE",
+        "string",
+        "",
+    ),
 )
 
 
@@ -184,6 +207,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
         max_age_days = parse_days(max_age) if max_age else None
         dast_target, dast_options, min_pages = _dast(config, root)
+        engine_choice, zap_rules = _zap(config, root)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -213,6 +237,8 @@ def resolve(config: pytest.Config) -> Settings | None:
         dast_target=dast_target,
         dast_options=dast_options,
         dast_min_pages=min_pages,
+        dast_engine=engine_choice,
+        zap_rules=zap_rules,
         config_file=_config_file(config, root),
         sources=tuple(sources),
     )
@@ -268,3 +294,24 @@ def policy_settings(config: pytest.Config) -> tuple[Path, Severity, bool]:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     update = bool(config.getoption("devsecops_update_baseline"))
     return root / str(baseline or DEFAULT_BASELINE), level, update
+
+
+def _zap(config: pytest.Config, root: Path) -> tuple[EngineChoice, RuleLevels | None]:
+    mode = str(config.getini("devsecops_dast_engine")).strip() or "auto"
+    if mode not in ENGINES:
+        raise ValueError(f"devsecops_dast_engine = {mode!r}; expected one of {', '.join(ENGINES)}")
+    zap = ZapSettings(
+        url=str(
+            config.getoption("devsecops_zap_url") or config.getini("devsecops_zap_url")
+        ).strip(),
+        command=str(config.getini("devsecops_zap_command")).strip(),
+        start_timeout=parse_seconds(str(config.getini("devsecops_zap_start_timeout"))),
+        policy=str(config.getini("devsecops_zap_policy")).strip(),
+        ajax_spider=bool(config.getini("devsecops_zap_ajax_spider")),
+    )
+    rules_path = str(config.getini("devsecops_zap_rules")).strip()
+    try:
+        levels = rules_file.load(root / rules_path) if rules_path else None
+    except rules_file.RulesFileError as exc:
+        raise ValueError(str(exc)) from None
+    return EngineChoice(mode, zap), levels

@@ -10,6 +10,7 @@ from . import options
 from .late import LATE_KEY
 from .late import WORKER_OUTPUT_KEY as LATE_OUTPUT_KEY
 from .late_state import late_findings
+from .progress import terminal_progress
 from .scanners.registry import ScannerRegistry
 from .session import WORKER_INPUT_KEY, SecurityRun, worker_scan_path
 from .settings import Settings
@@ -177,7 +178,10 @@ class BuiltinScanners:
                     settings.dast_target,
                     settings.dast_options,
                     settings.dast_min_pages,
+                    choice=settings.dast_engine,
                     config_file=settings.config_file,
+                    levels=settings.zap_rules,
+                    progress=terminal_progress(config),
                 )
             )
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .core.severity import Severity
 from .dast.interface import DastOptions
+from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
+from .dast.zap.selection import EngineChoice
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
 DEFAULT_EXCLUDES = (
@@ -59,6 +61,8 @@ class Settings:
     dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
     dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
     dast_min_pages: int = 1
+    dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
+    zap_rules: RuleLevels | None = None
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     sources: tuple[tuple[str, str], ...] = ()
 

@@ -49,6 +49,8 @@ class Finding:
     fingerprint: str = ""
     label: str = ""
     details: tuple[tuple[str, str], ...] = ()
+    # "" follows the gate; "fail" always fails, "report" never does (a rules file said so).
+    policy: str = ""
 
     @property
     def item_label(self) -> str:

@@ -70,7 +70,9 @@ def decide(results: Sequence[ScanResult], baseline: Baseline, policy: Policy) ->
             if entry is not None and entry.scanner == result.scanner:
                 matched.add(entry.fingerprint)
                 verdict = Verdict.EXPIRED if entry.expired(policy.today) else Verdict.ACCEPTED
-            elif finding.severity >= policy.fail_on:
+            elif finding.policy == "fail" or (
+                finding.severity >= policy.fail_on and finding.policy != "report"
+            ):
                 verdict = Verdict.NEW
             else:
                 verdict = Verdict.BELOW_GATE

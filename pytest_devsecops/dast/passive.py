@@ -6,6 +6,7 @@ import dataclasses
 import ipaddress
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from .http import Response
 
@@ -48,6 +49,12 @@ class Alert:
     confidence: str = "Medium"
     attack: str = ""
     other: str = ""
+    # Set by engines that report rules outside our catalog (ZAP): the alert's own metadata.
+    name: str = ""
+    risk: str = ""
+    cwe: int = 0
+    solution: str = ""
+    plugin_id: int = 0
 
 
 def check(response: Response, https: bool) -> list[Alert]:
@@ -57,7 +64,7 @@ def check(response: Response, https: bool) -> list[Alert]:
     return [alert for rule in _RULES for alert in rule(response, https)]
 
 
-def _alert(response: Response, rule: str, **fields: str) -> Alert:
+def _alert(response: Response, rule: str, **fields: Any) -> Alert:
     return Alert(rule=rule, method=response.method, url=response.url, **fields)
 
 

@@ -6,16 +6,19 @@ import time
 
 from ..core.finding import Coverage, ScanResult, Skipped
 from ..dast.app import AppError
-from ..dast.engine import BuiltinEngine
 from ..dast.findings import to_findings
-from ..dast.interface import DastEngine, DastOptions, DastReport
+from ..dast.interface import DastOptions, DastReport
+from ..dast.rules_file import RuleLevels
 from ..dast.scope import ScopeError, resolve_scope
 from ..dast.target import TargetConfig, running
+from ..dast.zap.client import ZapError
+from ..dast.zap.engine import Progress, _quiet
+from ..dast.zap.selection import EngineChoice, open_engine
 from .interface import ScanContext
 
 
 class DastScanner:
-    """DAST of the app under test, with the built-in engine unless another is given."""
+    """DAST of the app under test, with the built-in engine or ZAP (see `EngineChoice`)."""
 
     name = "dast"
 
@@ -24,23 +27,29 @@ class DastScanner:
         target: TargetConfig,
         options: DastOptions,
         min_pages: int = 1,
-        engine: DastEngine | None = None,
+        choice: EngineChoice | None = None,
         config_file: str = "",
+        levels: RuleLevels | None = None,
+        progress: Progress = _quiet,
     ) -> None:
         self.target = target
         self.options = options
         self.min_pages = min_pages
-        self.engine = engine or BuiltinEngine()
+        self.choice = choice or EngineChoice()
         self.config_file = config_file
+        self.levels = levels
+        self.progress = progress
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
-        tool = f"{self.engine.name} engine"
+        tool = "dast"
         try:
             with running(self.target) as base:
                 scope = resolve_scope(base, self.target.allowed_hosts)
-                report = self.engine.scan(scope, base + "/", self.options)
-        except (AppError, ScopeError) as exc:
+                with open_engine(self.choice, self.progress) as (engine, note):
+                    tool = note
+                    report = engine.scan(scope, base + "/", self.options)
+        except (AppError, ScopeError, ZapError) as exc:
             return ScanResult(
                 self.name,
                 tool,
@@ -50,18 +59,32 @@ class DastScanner:
                 coverage=Coverage(requested=(self.target.describe(),), unit="pages"),
             )
         return build_result(
-            self.name, tool, report, self.min_pages, self.config_file, time.monotonic() - started
+            self.name,
+            tool,
+            report,
+            self.min_pages,
+            self.config_file,
+            time.monotonic() - started,
+            self.levels,
         )
 
 
 _HINTS: dict[type, str] = {
     AppError: "check the app settings (devsecops_app, devsecops_app_command, devsecops_target)",
     ScopeError: "scan a loopback app, or list the host in devsecops_allowed_hosts",
+    ZapError: "check devsecops_zap_url / devsecops_zap_command and ZAP_API_KEY, or set "
+    "devsecops_dast_engine = builtin",
 }
 
 
 def build_result(
-    name: str, tool: str, report: DastReport, min_pages: int, config_file: str, duration: float
+    name: str,
+    tool: str,
+    report: DastReport,
+    min_pages: int,
+    config_file: str,
+    duration: float,
+    levels: RuleLevels | None = None,
 ) -> ScanResult:
     """Findings and evidence of coverage: too little seen is an error, never a clean pass."""
     answered = report.answered
@@ -75,7 +98,10 @@ def build_result(
             f"the scan saw {len(answered)} in-scope page(s) with content, fewer than "
             f"devsecops_dast_min_pages={min_pages} (answers: {', '.join(statuses)[:200]})"
         )
-    notes = [f"{len(report.pages)} pages fetched, {report.requests} requests"]
+    notes = [
+        f"{len(report.pages)} pages fetched"
+        + (f", {report.requests} requests" if report.requests else "")
+    ]
     if report.out_of_scope:
         notes.append(f"{len(report.out_of_scope)} out-of-scope links or redirects not followed")
     if report.stopped:
@@ -84,7 +110,7 @@ def build_result(
         name,
         tool,
         "",
-        tuple(to_findings(report.alerts, name, config_file)),
+        tuple(to_findings(report.alerts, name, config_file, levels)),
         Coverage(
             requested=(report.target,),
             scanned=tuple(p.url for p in answered),
@@ -93,8 +119,8 @@ def build_result(
         ),
         error=error,
         hint="make the app serve real pages at its base URL (or lower devsecops_dast_min_pages)"
-        if error
-        else "",
+        if error and not report.error
+        else (_HINTS[ZapError] if report.error else ""),
         notes=tuple(notes),
         duration=duration,
     )

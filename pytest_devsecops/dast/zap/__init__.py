@@ -1,0 +1,1 @@
+"""OWASP ZAP as a DAST engine, through the `zaproxy` client (`zapv2`)."""
