@@ -4,6 +4,7 @@ client whose traffic is checked passively. Available whenever the plugin is inst
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from .dast.interface import DastOptions
 from .dast.scope import ScopeError, resolve_scope
 from .dast.target import running
 from .dast.traffic import CheckedSession, TrafficLog
+from .dast.zap.client import ZapClient, ZapError
 from .late import LateFindings
 from .late_state import late_findings
 from .messages import finding_text, status_text, xfail_reason
@@ -133,9 +135,28 @@ def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[
     except ScopeError as exc:
         pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
     late: LateFindings = late_findings(pytestconfig)
-    session = CheckedSession(devsecops_app, scope, late.traffic)
+    zap_proxy = _zap_proxy(pytestconfig)
+    if zap_proxy:
+        late.zap_traffic = (zap_proxy, scope.origin)
+    session = CheckedSession(devsecops_app, scope, late.traffic, zap_proxy)
     yield session
     session.close()
+
+
+def _zap_proxy(config: pytest.Config) -> str:
+    """ZAP's address when test traffic should go through a running ZAP, else ""."""
+    choice = options.engine_settings(config)
+    if choice.mode == "builtin" or not choice.zap.url:
+        return ""
+    try:
+        ZapClient(choice.zap.url, os.environ.get("ZAP_API_KEY", "")).version()
+    except ZapError as exc:
+        if choice.mode == "zap":
+            pytest.fail(
+                f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False
+            )
+        return ""  # auto: ZAP is not there, the built-in passive rules judge the traffic
+    return choice.zap.url
 
 
 __all__ = ["DastCheck", "TrafficLog", "devsecops_app", "devsecops_dast", "devsecops_http"]

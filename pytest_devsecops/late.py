@@ -41,6 +41,7 @@ class LateFindings:
     traffic: TrafficLog = dataclasses.field(default_factory=TrafficLog)
     new: list[Finding] = dataclasses.field(default_factory=list)
     note: str = ""  # what the end of the run did to the baseline, for the terminal summary
+    zap_traffic: tuple[str, str] | None = None  # (ZAP proxy, app origin) when traffic went via ZAP
     _baseline: Baseline | None = None
 
     @property
@@ -79,14 +80,20 @@ class LateFindings:
         return {
             "alerts": [dataclasses.asdict(alert) for alert in self.traffic.alerts],
             "new": [finding.to_dict() for finding in self.new],
+            "zap_traffic": list(self.zap_traffic) if self.zap_traffic else None,
         }
 
     def merge_worker_output(self, data: dict[str, Any]) -> None:
         self.traffic.extend([Alert(**alert) for alert in data.get("alerts", ())])
         self.new.extend(Finding.from_dict(item) for item in data.get("new", ()))
+        if data.get("zap_traffic"):
+            proxy, origin = data["zap_traffic"]
+            self.zap_traffic = (proxy, origin)
 
     # -- end of the run (controller) ------------------------------------------------------
     def report_traffic(self, session: pytest.Session) -> None:
+        if self.zap_traffic is not None:
+            self._collect_from_zap(session)
         if not self.traffic.alerts:
             return
         findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
@@ -95,6 +102,17 @@ class LateFindings:
         session.testscollected += len(decisions)  # keeps the progress column at 100%
         for decision in decisions:
             _emit(session, decision, self)
+
+    def _collect_from_zap(self, session: pytest.Session) -> None:
+        """The passive alerts ZAP raised on the proxied test traffic (after its queue drains)."""
+        from .dast.zap.client import ZapError
+        from .dast.zap.traffic import traffic_alerts
+
+        proxy, origin = self.zap_traffic  # type: ignore[misc]
+        try:
+            self.traffic.extend(traffic_alerts(proxy, origin))
+        except ZapError as exc:  # reported as a failing result, never swallowed
+            _emit_error(session, f"could not read ZAP's alerts for the test traffic: {exc}", self)
 
     def accept_new(self) -> str:
         """With --devsecops-update-baseline: add late findings to the baseline, keep the rest."""
@@ -168,6 +186,19 @@ def _emit(session: pytest.Session, decision: Decision, late: LateFindings) -> No
     hook.pytest_runtest_logreport(report=call)
     hook.pytest_runtest_logreport(
         report=pytest.TestReport(nodeid, location, keywords, "passed", None, "teardown")
+    )
+    hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+
+
+def _emit_error(session: pytest.Session, message: str, late: LateFindings) -> None:
+    nodeid = f"devsecops/{TRAFFIC}::status"
+    location = (late.config_file or f"devsecops/{TRAFFIC}", None, f"[{TRAFFIC}] status")
+    keywords: dict[str, Literal[1]] = {"devsecops": 1, "dast": 1, TRAFFIC: 1}
+    hook = session.config.hook
+    session.testscollected += 1
+    hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+    hook.pytest_runtest_logreport(
+        report=pytest.TestReport(nodeid, location, keywords, "failed", message, "call")
     )
     hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 

@@ -315,3 +315,11 @@ def _zap(config: pytest.Config, root: Path) -> tuple[EngineChoice, RuleLevels | 
     except rules_file.RulesFileError as exc:
         raise ValueError(str(exc)) from None
     return EngineChoice(mode, zap), levels
+
+
+def engine_settings(config: pytest.Config) -> EngineChoice:
+    """The DAST engine choice, also for fixtures when --devsecops is off."""
+    try:
+        return _zap(config, Path(config.rootpath))[0]
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None

@@ -275,3 +275,40 @@ def test_requests_outside_the_origin_fail_the_audit() -> None:
             state.record("GET", other + "/", requests.get(other + "/", timeout=5), "3")
         with pytest.raises(ZapError, match="outside the target's origin"):
             ZapEngine(client)._audit(scope)
+
+
+TRAFFIC_TESTS = """
+def test_home(devsecops_http):
+    assert devsecops_http.get("/").status_code == 200
+
+def test_about(devsecops_http):
+    assert "about" in devsecops_http.get("/about").text
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_test_traffic_goes_through_zap(zap_project: pytest.Pytester, workers: list[str]) -> None:
+    zap_project.makepyfile(test_functional=TRAFFIC_TESTS)
+    with zap_api.serve(KEY) as (url, state):
+        result = zap_project.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-rfx", "-o", f"devsecops_zap_url={url}", *workers
+        )
+    proxied = [m["_url"] for m in state.messages if m["type"] == "1"]
+    assert any(u.endswith("/about") for u in proxied)  # the tests' requests went through ZAP
+    result.stdout.fnmatch_lines_random(
+        [
+            "FAILED devsecops/dast-traffic::10038-1[[]site-wide[]]*",
+            "FAILED devsecops/dast-traffic::10020-1[[]site-wide x-frame-options[]]*",
+        ]
+    )
+    assert result.parseoutcomes()["passed"] == 2
+
+
+def test_zap_required_for_traffic_but_absent_fails_the_tests(zap_project: pytest.Pytester) -> None:
+    zap_project.makepyfile(test_functional=TRAFFIC_TESTS)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    result = zap_project.runpytest("-p", "no:cacheprovider", "-o", f"devsecops_zap_url={url}")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*test traffic cannot go through ZAP*"])
