@@ -7,6 +7,7 @@ always shows a passwd line, /sql-help always shows an SQL error message, /safe-g
 relative paths.
 """
 
+import contextlib
 import html
 import sqlite3
 import traceback
@@ -50,7 +51,8 @@ def app(environ, start_response):
         body = "<p>Results for " + html.escape(query.get("q", "")) + "</p>"
     elif path == "/orders":
         try:
-            body = "<p>%s</p>" % html.escape(str(find_orders(_database(), query.get("customer", ""))))
+            with contextlib.closing(_database()) as db:
+                body = "<p>%s</p>" % html.escape(str(find_orders(db, query.get("customer", ""))))
         except sqlite3.Error as exc:  # leaks the database error to the user
             status, body = "500 Internal Server Error", "<pre>sqlite3.OperationalError: %s</pre>" % exc
     elif path == "/go":

@@ -1,4 +1,5 @@
 import sqlite3
+from contextlib import closing
 
 from shop.orders import find_orders, find_orders_safely
 
@@ -11,8 +12,10 @@ def make_db():
 
 
 def test_find_orders():
-    assert find_orders(make_db(), "ann") == [(1, 9.5)]
+    with closing(make_db()) as db:
+        assert find_orders(db, "ann") == [(1, 9.5)]
 
 
 def test_find_orders_safely():
-    assert find_orders_safely(make_db(), "ann") == [(1, 9.5)]
+    with closing(make_db()) as db:
+        assert find_orders_safely(db, "ann") == [(1, 9.5)]
