@@ -75,6 +75,7 @@ def test_a_zap_scan_becomes_items(zap_project: pytest.Pytester) -> None:
     assert "core/action/newSession" in state.calls
     assert "context/action/includeInContext" in state.calls
     assert "ascan/action/scan" in state.calls
+    assert list(state.contexts) == ["Default Context"]  # the scan's context was removed again
     assert KEY not in result.stdout.str() + result.stderr.str()
 
 

@@ -340,6 +340,12 @@ def _dispatch(state: ZapState, call: str, params: dict[str, str]) -> dict[str, A
             raise ApiError("illegal_parameter") from None
         state.contexts[name]["include"].append(params["regex"])
         return {"Result": "OK"}
+    if call == "context/action/removeContext":
+        name = _require(params, "contextName")
+        if name not in state.contexts:
+            raise ApiError("does_not_exist")
+        del state.contexts[name]
+        return {"Result": "OK"}
     if call == "context/view/includeRegexs":
         return {"includeRegexs": state.contexts[_require(params, "contextName")]["include"]}
     if call == "spider/action/scan":

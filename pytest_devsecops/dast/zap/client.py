@@ -112,7 +112,10 @@ def _zapv2(url: str, api_key: str, timeout: float) -> Any:
     zapv2 sends each call through a new `requests.Session` with no timeout (a hung ZAP would hang
     pytest) that honours HTTP(S)_PROXY/NO_PROXY; only that transport method is replaced.
     """
-    from zapv2 import ZAPv2
+    try:
+        from zapv2 import ZAPv2
+    except ImportError as exc:
+        raise ZapError("the zaproxy package (zapv2) is not installed: pip install zaproxy") from exc
 
     proxies = {"http": url, "https": url}
 

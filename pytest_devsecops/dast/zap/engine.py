@@ -3,6 +3,7 @@ alerts with paging, and an audit of every site ZAP touched."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
@@ -96,6 +97,9 @@ class ZapEngine:
         pages, outside = self._pages(spider)
         alerts = self._alerts(scope)
         self._audit(scope)
+        # Leave ZAP as we found it; its history stays for anyone inspecting the session.
+        with contextlib.suppress(ZapError):
+            c.ok("context/action/removeContext", zap.context.remove_context, context)
         return DastReport(self.name, start, tuple(pages), tuple(alerts), tuple(outside))
 
     def _wait(
