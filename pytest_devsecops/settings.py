@@ -98,22 +98,18 @@ def parse_seconds(text: str) -> float:
 
 
 def parse_days(text: str) -> int:
+    return parse_count(text, "days")
+
+
+def parse_count(text: str, unit: str = "") -> int:
+    """A whole number >= 0; the error names what was expected."""
+    what = f"a whole number of {unit}" if unit else "a whole number"
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"expected a whole number of days, got {text!r}") from None
+        raise ValueError(f"expected {what}, got {text!r}") from None
     if value < 0:
-        raise ValueError(f"expected a number of days >= 0, got {text!r}")
-    return value
-
-
-def parse_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise ValueError(f"expected a number >= 0, got {text!r}")
+        raise ValueError(f"expected {what} >= 0, got {text!r}")
     return value
 
 

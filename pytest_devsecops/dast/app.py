@@ -158,7 +158,7 @@ def run_command(
         _wait_ready(child, base + ready_path, timeout, Path(log.name))
         yield base
     finally:
-        _stop(child)
+        stop_process_group(child)
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)
@@ -191,12 +191,12 @@ def _answers(session: requests.Session, url: str) -> bool:
         return False
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group, then SIGKILL whatever is left after 5 s."""
+def stop_process_group(child: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """SIGTERM the child's whole process group, then SIGKILL whatever is left after `grace` s."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
-        child.wait(timeout=5)
+        child.wait(timeout=grace)
     # Whatever is still in the group (the app's own children too) goes now.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)

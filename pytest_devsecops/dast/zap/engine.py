@@ -207,6 +207,24 @@ class ZapEngine:
             )
 
 
+def fetch_alerts(client: ZapClient, origin: str) -> list[Alert]:
+    """Every alert under `origin`, page by page (ZAP's paging is effectively 1-based)."""
+    alerts: list[Alert] = []
+    start = 1
+    while True:
+        batch = client.listing(
+            "alert/view/alerts",
+            client.zap.alert.alerts,
+            baseurl=origin,
+            start=start,
+            count=PAGE_SIZE,
+        )
+        alerts += [_alert(item) for item in batch if isinstance(item, dict)]
+        if len(batch) < PAGE_SIZE:
+            return [alert for alert in alerts if alert.confidence != "False Positive"]
+        start += PAGE_SIZE
+
+
 def _alert(item: dict[str, Any]) -> Alert:
     def text(key: str) -> str:
         return str(item.get(key) or "")

@@ -7,14 +7,13 @@ import contextlib
 import os
 import secrets
 import shlex
-import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..app import free_port
+from ..app import free_port, stop_process_group
 from .client import ZapClient, ZapError
 
 
@@ -59,7 +58,7 @@ def launched(command: str, timeout: float) -> Iterator[ZapClient]:
         if client is not None:
             with contextlib.suppress(ZapError):
                 client.call("core/action/shutdown", client.zap.core.shutdown)
-        _stop(child)
+        stop_process_group(child, grace=10.0)
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)
@@ -80,17 +79,6 @@ def _wait(client: ZapClient, child: subprocess.Popen[bytes], timeout: float, log
             last = str(exc)
         time.sleep(0.5)
     raise ZapError(f"ZAP did not answer core/view/version within {timeout:g}s ({last})")
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        child.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        child.wait(timeout=5)
 
 
 def _tail(log: Path, client: ZapClient) -> str:

@@ -7,7 +7,7 @@ import time
 
 from ..passive import Alert
 from .client import ZapClient, ZapError
-from .engine import PAGE_SIZE, _alert
+from .engine import fetch_alerts
 
 
 def traffic_alerts(proxy: str, origin: str, drain_seconds: float = 60.0) -> list[Alert]:
@@ -22,17 +22,4 @@ def traffic_alerts(proxy: str, origin: str, drain_seconds: float = 60.0) -> list
                 f"ZAP's passive queue still held {left} records after {drain_seconds:g}s"
             )
         time.sleep(0.2)
-    alerts: list[Alert] = []
-    start = 1
-    while True:
-        batch = client.listing(
-            "alert/view/alerts",
-            client.zap.alert.alerts,
-            baseurl=origin,
-            start=start,
-            count=PAGE_SIZE,
-        )
-        alerts += [_alert(item) for item in batch if isinstance(item, dict)]
-        if len(batch) < PAGE_SIZE:
-            return [alert for alert in alerts if alert.confidence != "False Positive"]
-        start += PAGE_SIZE
+    return fetch_alerts(client, origin)

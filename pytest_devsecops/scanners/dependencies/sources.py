@@ -102,11 +102,10 @@ def from_requirements(path: Path, root: Path, seen: set[Path]) -> Collected:
 def from_pyproject(path: Path, root: Path) -> Collected:
     """`[project.dependencies]` of a pyproject.toml; only `==` pins can be audited."""
     relative = _relative(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return Collected(gaps=(Skipped(relative, f"cannot be read: {exc}"),))
+    loaded = _read_toml(path, relative)
+    if isinstance(loaded, Collected):
+        return loaded
+    text, data = loaded
     project = data.get("project")
     if not isinstance(project, dict):
         return Collected(gaps=(Skipped(relative, "has no [project] table"),))
@@ -119,11 +118,10 @@ def from_pyproject(path: Path, root: Path) -> Collected:
 def from_pylock(path: Path, root: Path) -> Collected:
     """A PEP 751 lock file: every `[[packages]]` entry with a version."""
     relative = _relative(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return Collected(gaps=(Skipped(relative, f"cannot be read: {exc}"),))
+    loaded = _read_toml(path, relative)
+    if isinstance(loaded, Collected):
+        return loaded
+    text, data = loaded
     total = Collected()
     packages: list[Any] = data.get("packages") or []
     for package in packages:
@@ -137,6 +135,15 @@ def from_pylock(path: Path, root: Path) -> Collected:
             dependency = Dependency(name, str(version), relative, line)
             total += Collected(dependencies=(dependency,), requested=(f"{name}=={version}",))
     return total
+
+
+def _read_toml(path: Path, relative: str) -> tuple[str, dict[str, Any]] | Collected:
+    """The file's text and parsed data, or a Collected holding the gap that says why not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return Collected(gaps=(Skipped(relative, f"cannot be read: {exc}"),))
 
 
 def from_environment(metadata_file: str) -> Collected:
