@@ -68,7 +68,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if run is None:
         return []
     entries = len(run.baseline.entries)
-    return [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
+    lines = [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
+    # The scan ran before the header is printed, so the header can say which DAST engine ran.
+    for result in run.scan.results if run.scan is not None else ():
+        if result.scanner == "dast":
+            lines.append(f"devsecops: dast engine: {result.tool}")
+    return lines
 
 
 @pytest.hookimpl(tryfirst=True)
