@@ -21,3 +21,8 @@ def test_string_literals_are_masked() -> None:
 
 def test_terminal_escapes_are_neutralised() -> None:
     assert printable("a\x1b[2Jb\x1b]8;;x") == "a\\x1b[2Jb\\x1b]8;;x"
+
+
+def test_bidi_overrides_cannot_disguise_a_name() -> None:
+    assert printable("app/\u202egnp.py") == "app/\\u202egnp.py"
+    assert "\u2066" not in printable("a\u2066b")

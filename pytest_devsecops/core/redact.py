@@ -19,6 +19,8 @@ _PATTERNS = (
 )
 _STRING_LITERAL = re.compile(r"""(?P<q>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))(?P<body>.*?)(?P=q)""")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+# Bidirectional overrides and isolates make text display in another order than it is stored.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
@@ -41,7 +43,8 @@ def mask_string_literals(code: str) -> str:
 
 def printable(text: str) -> str:
     """Neutralise terminal escapes and control characters so output cannot rewrite the screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def tail(text: str, lines: int = 15) -> str:
