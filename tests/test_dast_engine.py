@@ -190,3 +190,12 @@ def test_too_few_pages_is_explained() -> None:
     )
     result = build_result("dast", "builtin engine", report, 1, "", 0.0)
     assert "answers: 404" in result.error
+
+
+def test_xss_breaking_out_of_an_attribute_is_found() -> None:
+    assert ("40012", "GET / q") in scan(small_apps.attribute_reflection, active=True)
+
+
+def test_cookies_set_only_on_post_answers_are_judged_during_active_probes() -> None:
+    rules = {rule for rule, _ in scan(small_apps.post_only_cookie, active=True)}
+    assert {"10010", "10011", "10054-1"} <= rules

@@ -95,13 +95,21 @@ def _decoy(client: HttpClient, point: InsertionPoint) -> Response:
 
 def reflected_xss(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
     marker = f"dsx{secrets.token_hex(4)}"
-    payload = f"<{marker} onmouseover=alert(1)>"
     decoy = _decoy(client, point)
-    if payload in decoy.body:
+    if marker in decoy.body:
         return
-    response = point.send(client, payload)
-    if payload in response.body and response.is_html:
-        yield _alert(point, response, "40012", payload, payload, "Medium")
+    # A new element, or an event handler breaking out of a quoted attribute value (for apps
+    # that escape < and > but not quotes).
+    element = f"<{marker} onmouseover=alert(1)>"
+    response = point.send(client, element)
+    if element in response.body and response.is_html:
+        yield _alert(point, response, "40012", element, element, "Medium")
+        return
+    attribute = f'{point.original}" {marker}="1'
+    response = point.send(client, attribute)
+    inside_tag = re.search(r'<[^<>]*" ' + marker + r'="1', response.body)
+    if inside_tag and response.is_html:
+        yield _alert(point, response, "40012", attribute, inside_tag.group(0)[-60:], "Medium")
 
 
 def sql_error(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import active, passive
+from . import active, passive, rules
 from .crawler import CrawlLimits, Page, crawl
 from .http import HttpClient, RequestBudgetExceeded
 from .interface import DastOptions, DastReport, PageVisit
@@ -29,8 +29,18 @@ class BuiltinEngine:
             stopped = result.stopped
             if options.active:
                 remaining = max(options.max_seconds - (time.monotonic() - started), 1.0)
+                client.recorded = []
                 active_alerts, active_stop = _probe(client, result.pages, options, remaining)
                 alerts += active_alerts
+                # Site-wide rules also judge the probes' answers (cookies set only on a POST,
+                # say), as ZAP's passive scanner sees active-scan traffic. Body rules do not:
+                # an error page provoked by our own payload is the active rule's business.
+                alerts += [
+                    alert
+                    for response in client.recorded
+                    for alert in passive.check(response, https)
+                    if rules.CATALOG[alert.rule].systemic
+                ]
                 stopped = stopped or active_stop
             visits = tuple(
                 PageVisit(

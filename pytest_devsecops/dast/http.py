@@ -60,6 +60,7 @@ class HttpClient:
         self.timeout = timeout
         self.max_requests = max_requests
         self.requests_made = 0
+        self.recorded: list[Response] | None = None  # set to a list to keep every answer
         self.session = requests.Session()
         # A CI-wide HTTP(S)_PROXY must not see (or redirect) the scan's traffic.
         self.session.trust_env = False
@@ -129,7 +130,10 @@ class HttpClient:
                 final = (
                     raw.url.replace(pinned.split("/", 3)[2], host, 1) if pinned != url else raw.url
                 )
-                return Response(method, final, raw.status_code, headers, body, truncated)
+                answer = Response(method, final, raw.status_code, headers, body, truncated)
+                if self.recorded is not None:
+                    self.recorded.append(answer)
+                return answer
         except requests.RequestException as exc:
             return Response(method, url, error=f"{type(exc).__name__}: {exc}")
 

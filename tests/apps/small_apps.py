@@ -73,3 +73,26 @@ def hostile(environ: dict[str, Any], start_response: StartResponse) -> Iterable[
         b"<html><a href='/loop'>l</a><a href='/huge'>h</a><a href='\xff\xfe'>x</a><form><input name=",
         b"\x00\x1b[2J<script><!--",
     ]
+
+
+def attribute_reflection(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Escapes < and > but not quotes: the query lands inside an attribute value."""
+    from urllib.parse import parse_qs
+
+    query = parse_qs(environ.get("QUERY_STRING", "")).get("q", ["x"])[0]
+    safe_angles = query.replace("<", "&lt;").replace(">", "&gt;")
+    body = f"<html><body><a href='/?q=x'>s</a><input name=\"q\" value=\"{safe_angles}\"></body></html>"
+    start_response("200 OK", list(HTML))
+    return [body.encode()]
+
+
+def post_only_cookie(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """A login form; only its POST answer sets a (flagless) session cookie."""
+    headers = list(HTML)
+    if environ.get("REQUEST_METHOD") == "POST":
+        headers.append(("Set-Cookie", "session=s3cr3t; Path=/"))
+        body = "<html><body>welcome</body></html>"
+    else:
+        body = "<html><body><form method='post' action='/login'><input name='user'></form></body></html>"
+    start_response("200 OK", headers)
+    return [body.encode()]
