@@ -81,7 +81,9 @@ def attribute_reflection(environ: dict[str, Any], start_response: StartResponse)
 
     query = parse_qs(environ.get("QUERY_STRING", "")).get("q", ["x"])[0]
     safe_angles = query.replace("<", "&lt;").replace(">", "&gt;")
-    body = f"<html><body><a href='/?q=x'>s</a><input name=\"q\" value=\"{safe_angles}\"></body></html>"
+    body = (
+        f'<html><body><a href=\'/?q=x\'>s</a><input name="q" value="{safe_angles}"></body></html>'
+    )
     start_response("200 OK", list(HTML))
     return [body.encode()]
 
