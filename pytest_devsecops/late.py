@@ -24,6 +24,7 @@ from .core.severity import Severity
 from .dast.findings import to_findings
 from .dast.passive import Alert
 from .dast.traffic import TrafficLog
+from .reporters.interface import OUTCOME_WORDS
 
 WORKER_OUTPUT_KEY = "devsecops_late"
 TRAFFIC = "dast-traffic"
@@ -42,6 +43,7 @@ class LateFindings:
     new: list[Finding] = dataclasses.field(default_factory=list)
     note: str = ""  # what the end of the run did to the baseline, for the terminal summary
     zap_traffic: tuple[str, str] | None = None  # (ZAP proxy, app origin) when traffic went via ZAP
+    in_test: dict[str, int] = dataclasses.field(default_factory=dict)  # verdict -> count
     _baseline: Baseline | None = None
 
     @property
@@ -70,6 +72,10 @@ class LateFindings:
         decisions = [
             d for d in decide([result], self.baseline(), Policy(self.fail_on_level)) if d.finding
         ]
+        if result.tool != "test traffic":
+            for decision in decisions:
+                word = OUTCOME_WORDS[decision.verdict]
+                self.in_test[word] = self.in_test.get(word, 0) + 1
         self.new.extend(
             d.found for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
         )
@@ -81,11 +87,14 @@ class LateFindings:
             "alerts": [dataclasses.asdict(alert) for alert in self.traffic.alerts],
             "new": [finding.to_dict() for finding in self.new],
             "zap_traffic": list(self.zap_traffic) if self.zap_traffic else None,
+            "in_test": dict(self.in_test),
         }
 
     def merge_worker_output(self, data: dict[str, Any]) -> None:
         self.traffic.extend([Alert(**alert) for alert in data.get("alerts", ())])
         self.new.extend(Finding.from_dict(item) for item in data.get("new", ()))
+        for word, count in (data.get("in_test") or {}).items():
+            self.in_test[word] = self.in_test.get(word, 0) + int(count)
         if data.get("zap_traffic"):
             proxy, origin = data["zap_traffic"]
             self.zap_traffic = (proxy, origin)
@@ -113,6 +122,16 @@ class LateFindings:
             self.traffic.extend(traffic_alerts(proxy, origin))
         except ZapError as exc:  # reported as a failing result, never swallowed
             _emit_error(session, f"could not read ZAP's alerts for the test traffic: {exc}", self)
+
+    def in_test_summary(self) -> str:
+        """One line on the DAST findings of scans run inside tests (subtests)."""
+        if not self.in_test:
+            return ""
+        order = ("failed", "expired", "baselined", "below-gate")
+        parts = ", ".join(f"{self.in_test[w]} {w}" for w in order if self.in_test.get(w))
+        hidden = self.in_test.get("baselined", 0) + self.in_test.get("below-gate", 0)
+        hint = " (xfailed subtests: -v or verbosity_subtests = 1 lists them)" if hidden else ""
+        return f"DAST scans in tests: {parts}{hint}"
 
     def accept_new(self) -> str:
         """With --devsecops-update-baseline: add late findings to the baseline, keep the rest."""

@@ -105,8 +105,10 @@ def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
     late = config.stash.get(LATE_KEY, None)
-    if late is not None and late.note and not hasattr(config, "workerinput"):
-        terminalreporter.write_line(f"pytest-devsecops: {late.note}")
+    if late is not None and not hasattr(config, "workerinput"):
+        for line in (late.in_test_summary(), late.note):
+            if line:
+                terminalreporter.write_line(f"pytest-devsecops: {line}")
     run = config.stash.get(RUN_KEY, None)
     if run is None or run.scan is None or hasattr(config, "workerinput"):
         return

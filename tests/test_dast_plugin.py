@@ -120,6 +120,12 @@ def test_a_scan_in_a_test_reports_subtests_with_the_baseline(web_project: pytest
     baseline.write_text(
         header + "  - fingerprint:" + keep.replace('reason: ""', 'reason: "tracked in SEC-9"')
     )
+    quiet = web_project.runpytest("-p", "no:cacheprovider")
+    quiet.stdout.fnmatch_lines(
+        [
+            "pytest-devsecops: DAST scans in tests: * failed, 1 baselined, * below-gate (xfailed subtests: -v*"
+        ]
+    )
     second = web_project.runpytest("-p", "no:cacheprovider", "-rA", "-v")
     second.stdout.fnmatch_lines_random(
         [
