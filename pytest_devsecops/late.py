@@ -145,7 +145,7 @@ class LateFindings:
                 f.fingerprint,
                 f.scanner,
                 f.rule,
-                f.location.path or f.location.url,
+                f.baseline_path,
                 f.title,
                 f.severity.value,
             )

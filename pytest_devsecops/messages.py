@@ -105,11 +105,12 @@ def status_summary(result: ScanResult) -> str:
     deliberate = [skip for skip in coverage.skipped if skip.deliberate]
     if deliberate:
         scanned += f", {len(deliberate)} skipped on purpose"
+    took = f" in {result.duration:.1f}s" if result.duration else ""
     if result.error:
-        return f"{tool}: ERROR"
+        return f"{tool}: ERROR{took}"
     if coverage.gaps:
-        return f"{tool}: {scanned}, {len(coverage.gaps)} NOT scanned"
-    return f"{tool}: {scanned}, complete"
+        return f"{tool}: {scanned}{took}, {len(coverage.gaps)} NOT scanned"
+    return f"{tool}: {scanned}{took}, complete"
 
 
 def _count(number: int, unit: str) -> str:

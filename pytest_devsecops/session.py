@@ -179,7 +179,7 @@ def _entry_for(decision: Decision) -> Entry:
         fingerprint=finding.fingerprint,
         scanner=finding.scanner,
         rule=finding.rule,
-        path=finding.location.path or finding.location.url,
+        path=finding.baseline_path,
         title=finding.title,
         severity=finding.severity.value,
     )

@@ -20,7 +20,7 @@ def test_unparseable_files_fail_the_status_and_are_named(project: pytest.Pyteste
     result.assert_outcomes(passed=1, failed=3, xfailed=1)
     result.stdout.fnmatch_lines(
         [
-            "*_ [[]bandit[]] bandit 1.*: 2 files scanned, 2 NOT scanned _*",
+            "*_ [[]bandit[]] bandit 1.*: 2 files scanned*, 2 NOT scanned _*",
             "2 files could not be scanned (2 were):",
             "  app/broken.py: syntax error while parsing AST from file",
             "  app/latin1.py: syntax error while parsing AST from file",

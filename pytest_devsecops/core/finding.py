@@ -57,6 +57,11 @@ class Finding:
         """The bracketed part of the node id, e.g. `app/run.py:14`."""
         return self.label or self.location.describe()
 
+    @property
+    def baseline_path(self) -> str:
+        """What a baseline entry shows as `path`: the file, or for a URL finding its label."""
+        return self.item_label if self.location.url else self.location.path
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["severity"] = self.severity.value
