@@ -111,3 +111,8 @@ def test_hardcoded_passwords_never_reach_the_output(project: pytest.Pytester) ->
         (project.path / "out.xml").read_text(),
     ):
         assert "Summer2024!" not in text
+
+
+def test_a_dot_bandit_ini_file_is_honoured(project: pytest.Pytester) -> None:
+    (project.path / ".bandit").write_text("[bandit]\nskips = B324\n")
+    project.runpytest("--devsecops").assert_outcomes(passed=2, failed=1, xfailed=1)

@@ -146,3 +146,37 @@ def test_a_baseline_symlinked_outside_the_project_is_refused(project: pytest.Pyt
     result = project.runpytest("--devsecops", "--devsecops-update-baseline")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert outside.read_text() == "version: 1\nfindings: []\n"
+
+
+def test_two_processes_updating_at_once_lose_nothing(project: pytest.Pytester) -> None:
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--devsecops",
+        "--devsecops-update-baseline",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
+    runs = [
+        subprocess.Popen(
+            command, cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    from pytest_devsecops.core.baseline import load
+
+    baseline = load(project.path / BASELINE)
+    assert len(baseline.entries) == 3  # valid, complete, nothing duplicated or lost
+    assert not list(project.path.glob(".*.tmp"))
+    proposed = project.path / (BASELINE + ".proposed")
+    for run, output in zip(runs, outputs, strict=True):
+        # Each process either wrote the file, or found it written and refused to overwrite it.
+        assert run.returncode == 0 or "changed on disk while pytest was running" in output
+    if proposed.exists():
+        assert any("changed on disk" in output for output in outputs)
