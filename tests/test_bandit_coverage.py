@@ -152,3 +152,24 @@ def test_the_child_gets_no_secrets_from_our_environment(monkeypatch: pytest.Monk
     result = process.run([sys.executable, "-c", "import os; print(sorted(os.environ))"], timeout=30)
     assert "AWS_SECRET_ACCESS_KEY" not in result.stdout
     assert "HTTPS_PROXY" not in result.stdout
+
+
+CANARY_RULES = ["B101", "B102", "B105", "B307", "B324", "B506", "B602", "B608"]
+
+
+def test_a_config_that_finds_nothing_is_not_a_clean_scan(project: pytest.Pytester) -> None:
+    """A PR that skips every rule makes bandit blind; its own canary sample proves it."""
+    pyproject = project.path / "pyproject.toml"
+    skips = ", ".join(f'"{rule}"' for rule in [*CANARY_RULES, "B404"])
+    pyproject.write_text(pyproject.read_text() + f"\n[tool.bandit]\nskips = [{skips}]\n")
+    result = project.runpytest("--devsecops")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*bandit reported none of the findings in its canary sample*"])
+
+
+def test_the_canary_never_shows_up_as_a_finding(project: pytest.Pytester) -> None:
+    result = project.runpytest("--devsecops", "--devsecops-json", "r.json")
+    result.assert_outcomes(passed=2, failed=2, xfailed=1)
+    assert "devsecops_canary_sample" not in result.stdout.str()
+    report = (project.path / "r.json").read_text()
+    assert "devsecops_canary_sample" not in report

@@ -24,6 +24,22 @@ from .interface import ScanContext
 # Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
 # or a fingerprint input.
 SECRET_RULES = frozenset({"B105", "B106", "B107"})
+# A known-bad sample scanned in the same run as the project: if bandit, as configured, reports
+# none of it, the configuration (or the install) has made bandit blind, and a clean result would
+# prove nothing. Its findings are removed before anyone sees them.
+CANARY_NAME = "devsecops_canary_sample.py"
+CANARY = """\
+import hashlib, subprocess, yaml
+PASSWORD = "canary-password"
+assert PASSWORD
+exec(PASSWORD)
+eval(PASSWORD)
+hashlib.md5(b"canary")
+yaml.load(PASSWORD)
+subprocess.call(PASSWORD, shell=True)
+QUERY = "SELECT * FROM t WHERE a = '%s'" % PASSWORD
+"""
+CANARY_RULES = ("B101", "B102", "B105", "B307", "B324", "B506", "B602", "B608")
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
 
@@ -79,6 +95,7 @@ class BanditScanner:
                 duration=time.monotonic() - started,
             )
         data = json.loads(report.read_text(encoding="utf-8"))
+        data, canary_rules, canary_note = _take_canary(data)
         skipped = missing + tuple(
             Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
             for error in data["errors"]
@@ -89,7 +106,18 @@ class BanditScanner:
         )
         findings = tuple(self._finding(context, item) for item in data["results"])
         coverage = Coverage(requested=requested, scanned=tuple(scanned), skipped=skipped)
-        error = "" if scanned or skipped else "bandit found no Python files to scan"
+        error, hint = "", ""
+        if not scanned and not skipped:
+            error, hint = (
+                "bandit found no Python files to scan",
+                "check devsecops_paths and the bandit exclude settings",
+            )
+        elif not canary_rules:
+            error = (
+                "bandit reported none of the findings in its canary sample "
+                f"({', '.join(CANARY_RULES)}): as configured, it cannot find anything"
+            )
+            hint = "check the bandit configuration (skips, tests, profiles) and the bandit install"
         return ScanResult(
             self.name,
             "bandit",
@@ -97,7 +125,8 @@ class BanditScanner:
             findings,
             coverage,
             error=error,
-            hint="check devsecops_paths and the bandit exclude settings" if error else "",
+            hint=hint,
+            notes=(canary_note,) if canary_note else (),
             duration=time.monotonic() - started,
         )
 
@@ -115,6 +144,10 @@ class BanditScanner:
             argv += ["--ini", str(context.root / ".bandit")]
         targets = [str(path.resolve()) for path in context.paths]
         targets += [str(script) for script in _python_scripts(context.paths, excludes)]
+        canary = context.workdir / "canary" / CANARY_NAME
+        canary.parent.mkdir(parents=True, exist_ok=True)
+        canary.write_text(CANARY, encoding="utf-8")
+        targets.append(str(canary))
         # `--` ends option parsing: no path in the repository can be read as a bandit flag.
         return [*argv, "--", *targets]
 
@@ -155,6 +188,25 @@ class BanditScanner:
             label=f"{printable(path)}:{line}",
             details=tuple(details),
         )
+
+
+def _take_canary(data: dict[str, Any]) -> tuple[dict[str, Any], set[str], str]:
+    """The report without the canary, the canary rules bandit reported, and a note on the rest."""
+
+    def is_canary(name: object) -> bool:
+        return str(name).endswith("/" + CANARY_NAME)
+
+    found = {str(r["test_id"]) for r in data["results"] if is_canary(r["filename"])}
+    cleaned = {
+        "results": [r for r in data["results"] if not is_canary(r["filename"])],
+        "errors": [e for e in data["errors"] if not is_canary(e["filename"])],
+        "metrics": {k: v for k, v in data["metrics"].items() if not is_canary(k)},
+    }
+    silent = [rule for rule in CANARY_RULES if rule not in found]
+    note = (
+        f"bandit, as configured, does not report: {', '.join(silent)}" if found and silent else ""
+    )
+    return cleaned, found & set(CANARY_RULES), note
 
 
 def _severity(level: str, confidence: str) -> Severity:
