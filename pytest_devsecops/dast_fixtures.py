@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from . import options
+from . import options_dast
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Verdict
@@ -35,7 +35,7 @@ def devsecops_app(pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of the app under test, started once per session (per xdist worker) and stopped
     afterwards. Override this fixture to hand over an app you start yourself, e.g.
     ``return live_server.url`` with pytest-django or pytest-flask."""
-    target, _, _ = options.dast_settings(pytestconfig)
+    target, _, _ = options_dast.dast_settings(pytestconfig)
     try:
         with running(target) as base:
             yield base
@@ -105,7 +105,7 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
 @pytest.fixture
 def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
     """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
-    _, base_options, min_pages = options.dast_settings(request.config)
+    _, base_options, min_pages = options_dast.dast_settings(request.config)
     marker = request.node.get_closest_marker("dast")
     overrides = dict(marker.kwargs) if marker else {}
     unknown = set(overrides) - _MARKER_OPTIONS
@@ -113,7 +113,7 @@ def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests:
         raise pytest.UsageError(
             f"@pytest.mark.dast: unknown option(s) {', '.join(sorted(unknown))}"
         )
-    target, _, _ = options.dast_settings(request.config)
+    target, _, _ = options_dast.dast_settings(request.config)
     return DastCheck(
         devsecops_app,
         _with(base_options, overrides),
@@ -129,7 +129,7 @@ def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[
     """A ``requests.Session`` for functional tests against the app: relative URLs go to
     ``devsecops_app``, and every response is checked by the passive DAST rules; the findings are
     reported at the end of the session as ``devsecops/dast-traffic::...`` results."""
-    target, _, _ = options.dast_settings(pytestconfig)
+    target, _, _ = options_dast.dast_settings(pytestconfig)
     try:
         scope = resolve_scope(devsecops_app, target.allowed_hosts)
     except ScopeError as exc:
@@ -145,7 +145,7 @@ def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[
 
 def _zap_proxy(config: pytest.Config) -> str:
     """ZAP's address when test traffic should go through a running ZAP, else ""."""
-    choice = options.engine_settings(config)
+    choice = options_dast.engine_settings(config)
     if choice.mode == "builtin" or not choice.zap.url:
         return ""
     try:

@@ -9,17 +9,12 @@ from typing import Literal, TypeVar
 
 import pytest
 
+from . import options_dast
 from .core.severity import Severity
-from .dast import rules_file
-from .dast.interface import DastOptions
-from .dast.rules_file import RuleLevels
-from .dast.target import TargetConfig
-from .dast.zap.selection import ENGINES, EngineChoice, ZapSettings
 from .settings import (
     DEFAULT_BASELINE,
     DEFAULT_EXCLUDES,
     Settings,
-    parse_count,
     parse_days,
     parse_path_list,
     parse_scanner_list,
@@ -206,8 +201,8 @@ def resolve(config: pytest.Config) -> Settings | None:
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
         max_age_days = parse_days(max_age) if max_age else None
-        dast_target, dast_options, min_pages = _dast(config, root)
-        engine_choice, zap_rules = _zap(config, root)
+        dast_target, dast_options, min_pages = options_dast.dast(config, root)
+        engine_choice, zap_rules = options_dast.zap(config, root)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -244,35 +239,6 @@ def resolve(config: pytest.Config) -> Settings | None:
     )
 
 
-def dast_settings(config: pytest.Config) -> tuple[TargetConfig, DastOptions, int]:
-    """The DAST part of the settings, also for fixtures when --devsecops is off."""
-    try:
-        return _dast(config, Path(config.rootpath))
-    except ValueError as exc:
-        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
-
-
-def _dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, int]:
-    target = TargetConfig(
-        wsgi=str(config.getini("devsecops_app")).strip(),
-        command=str(config.getini("devsecops_app_command")).strip(),
-        url=str(config.getini("devsecops_target")).strip(),
-        ready_path=str(config.getini("devsecops_app_ready_path")).strip() or "/",
-        start_timeout=parse_seconds(str(config.getini("devsecops_app_start_timeout"))),
-        allowed_hosts=tuple(config.getini("devsecops_allowed_hosts")),
-        cwd=root,
-    )
-    if sum(map(bool, (target.wsgi, target.command, target.url))) > 1:
-        raise ValueError("set only one of devsecops_app, devsecops_app_command, devsecops_target")
-    dast_options = DastOptions(
-        active=bool(config.getini("devsecops_dast_active")),
-        paths=tuple(config.getini("devsecops_dast_paths")),
-        max_pages=parse_count(str(config.getini("devsecops_dast_max_pages"))),
-        max_seconds=parse_seconds(str(config.getini("devsecops_dast_max_seconds"))),
-    )
-    return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
-
-
 def _config_file(config: pytest.Config, root: Path) -> str:
     inipath = config.inipath
     if inipath is None:
@@ -294,32 +260,3 @@ def policy_settings(config: pytest.Config) -> tuple[Path, Severity, bool]:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     update = bool(config.getoption("devsecops_update_baseline"))
     return root / str(baseline or DEFAULT_BASELINE), level, update
-
-
-def _zap(config: pytest.Config, root: Path) -> tuple[EngineChoice, RuleLevels | None]:
-    mode = str(config.getini("devsecops_dast_engine")).strip() or "auto"
-    if mode not in ENGINES:
-        raise ValueError(f"devsecops_dast_engine = {mode!r}; expected one of {', '.join(ENGINES)}")
-    zap = ZapSettings(
-        url=str(
-            config.getoption("devsecops_zap_url") or config.getini("devsecops_zap_url")
-        ).strip(),
-        command=str(config.getini("devsecops_zap_command")).strip(),
-        start_timeout=parse_seconds(str(config.getini("devsecops_zap_start_timeout"))),
-        policy=str(config.getini("devsecops_zap_policy")).strip(),
-        ajax_spider=bool(config.getini("devsecops_zap_ajax_spider")),
-    )
-    rules_path = str(config.getini("devsecops_zap_rules")).strip()
-    try:
-        levels = rules_file.load(root / rules_path) if rules_path else None
-    except rules_file.RulesFileError as exc:
-        raise ValueError(str(exc)) from None
-    return EngineChoice(mode, zap), levels
-
-
-def engine_settings(config: pytest.Config) -> EngineChoice:
-    """The DAST engine choice, also for fixtures when --devsecops is off."""
-    try:
-        return _zap(config, Path(config.rootpath))[0]
-    except ValueError as exc:
-        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,29 +16,15 @@ from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
 from ..core.redact import mask_string_literals, printable, redact, tail
 from ..core.severity import Severity
-from . import process
+from . import bandit_canary, process
 from .bandit_advice import advice_for
+from .bandit_files import pyproject_with_bandit, python_scripts, virtualenvs
 from .interface import ScanContext
 
 # Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
 # or a fingerprint input.
 SECRET_RULES = frozenset({"B105", "B106", "B107"})
-# A known-bad sample scanned in the same run as the project: if bandit, as configured, reports
-# none of it, the configuration (or the install) has made bandit blind, and a clean result would
-# prove nothing. Its findings are removed before anyone sees them.
-CANARY_NAME = "devsecops_canary_sample.py"
-CANARY = """\
-import hashlib, subprocess, yaml
-PASSWORD = "canary-password"
-assert PASSWORD
-exec(PASSWORD)
-eval(PASSWORD)
-hashlib.md5(b"canary")
-yaml.load(PASSWORD)
-subprocess.call(PASSWORD, shell=True)
-QUERY = "SELECT * FROM t WHERE a = '%s'" % PASSWORD
-"""
-CANARY_RULES = ("B101", "B102", "B105", "B307", "B324", "B506", "B602", "B608")
+
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
 
@@ -95,7 +80,7 @@ class BanditScanner:
                 duration=time.monotonic() - started,
             )
         data = json.loads(report.read_text(encoding="utf-8"))
-        data, canary_rules, canary_note = _take_canary(data)
+        data, canary_rules, canary_note = bandit_canary.take(data)
         skipped = missing + tuple(
             Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
             for error in data["errors"]
@@ -115,7 +100,7 @@ class BanditScanner:
         elif not canary_rules:
             error = (
                 "bandit reported none of the findings in its canary sample "
-                f"({', '.join(CANARY_RULES)}): as configured, it cannot find anything"
+                f"({', '.join(bandit_canary.CANARY_RULES)}): as configured, it cannot find anything"
             )
             hint = "check the bandit configuration (skips, tests, profiles) and the bandit install"
         return ScanResult(
@@ -135,19 +120,16 @@ class BanditScanner:
         argv += ["--output", str(report), "--quiet"]
         if not self.honour_nosec:
             argv.append("--ignore-nosec")
-        excludes = [*context.excludes, *_virtualenvs(context.paths)]
+        excludes = [*context.excludes, *virtualenvs(context.paths)]
         argv += ["--exclude", ",".join(f"*/{name}/*" for name in excludes)]
-        config = self.config_file or _pyproject_with_bandit(context.root)
+        config = self.config_file or pyproject_with_bandit(context.root)
         if config is not None:
             argv += ["--configfile", str(config)]
         if (context.root / ".bandit").is_file():
             argv += ["--ini", str(context.root / ".bandit")]
         targets = [str(path.resolve()) for path in context.paths]
-        targets += [str(script) for script in _python_scripts(context.paths, excludes)]
-        canary = context.workdir / "canary" / CANARY_NAME
-        canary.parent.mkdir(parents=True, exist_ok=True)
-        canary.write_text(CANARY, encoding="utf-8")
-        targets.append(str(canary))
+        targets += [str(script) for script in python_scripts(context.paths, excludes)]
+        targets.append(str(bandit_canary.plant(context.workdir / "canary")))
         # `--` ends option parsing: no path in the repository can be read as a bandit flag.
         return [*argv, "--", *targets]
 
@@ -188,25 +170,6 @@ class BanditScanner:
             label=f"{printable(path)}:{line}",
             details=tuple(details),
         )
-
-
-def _take_canary(data: dict[str, Any]) -> tuple[dict[str, Any], set[str], str]:
-    """The report without the canary, the canary rules bandit reported, and a note on the rest."""
-
-    def is_canary(name: object) -> bool:
-        return str(name).endswith("/" + CANARY_NAME)
-
-    found = {str(r["test_id"]) for r in data["results"] if is_canary(r["filename"])}
-    cleaned = {
-        "results": [r for r in data["results"] if not is_canary(r["filename"])],
-        "errors": [e for e in data["errors"] if not is_canary(e["filename"])],
-        "metrics": {k: v for k, v in data["metrics"].items() if not is_canary(k)},
-    }
-    silent = [rule for rule in CANARY_RULES if rule not in found]
-    note = (
-        f"bandit, as configured, does not report: {', '.join(silent)}" if found and silent else ""
-    )
-    return cleaned, found & set(CANARY_RULES), note
 
 
 def _severity(level: str, confidence: str) -> Severity:
@@ -251,45 +214,3 @@ def _source_lines(path: Path, line_range: list[int]) -> str:
         return ""
     first, last = min(line_range), max(line_range)
     return "\n".join(lines[first - 1 : last])
-
-
-def _pyproject_with_bandit(root: Path) -> Path | None:
-    pyproject = root / "pyproject.toml"
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    return pyproject if re.search(r"^\[tool\.bandit[.\]]", text, re.MULTILINE) else None
-
-
-def _virtualenvs(paths: tuple[Path, ...]) -> list[str]:
-    """Folders directly under the scanned paths that are virtualenvs, whatever their name."""
-    found = []
-    for base in paths:
-        if base.is_dir():
-            found += [child.name for child in base.iterdir() if (child / "pyvenv.cfg").is_file()]
-    return sorted(set(found))
-
-
-def _python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Path]:
-    """Extension-less files with a python shebang, which bandit's own walk would skip."""
-    skip = set(excludes)
-    for base in paths:
-        if not base.is_dir():
-            continue
-        for folder, dirs, files in os.walk(base):
-            dirs[:] = sorted(
-                name for name in dirs if name not in skip and not name.endswith(".egg-info")
-            )
-            for name in sorted(files):
-                if "." not in name and _has_python_shebang(Path(folder, name)):
-                    yield Path(folder, name).resolve()
-
-
-def _has_python_shebang(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(200)
-    except OSError:
-        return False
-    return first.startswith(b"#!") and b"python" in first
