@@ -17,7 +17,7 @@ from . import messages
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError
-from .core.finding import Finding, ScanResult
+from .core.finding import Coverage, Finding, ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Policy, Verdict, decide
 from .core.severity import Severity
@@ -44,6 +44,7 @@ class LateFindings:
     note: str = ""  # what the end of the run did to the baseline, for the terminal summary
     zap_traffic: tuple[str, str] | None = None  # (ZAP proxy, app origin) when traffic went via ZAP
     in_test: dict[str, int] = dataclasses.field(default_factory=dict)  # verdict -> count
+    reported: tuple[ScanResult, tuple[Decision, ...]] | None = None  # traffic, for the reports
     _baseline: Baseline | None = None
 
     @property
@@ -85,13 +86,16 @@ class LateFindings:
     def to_worker_output(self) -> dict[str, Any]:
         return {
             "alerts": [dataclasses.asdict(alert) for alert in self.traffic.alerts],
+            "urls": sorted(self.traffic.urls),
             "new": [finding.to_dict() for finding in self.new],
             "zap_traffic": list(self.zap_traffic) if self.zap_traffic else None,
             "in_test": dict(self.in_test),
         }
 
     def merge_worker_output(self, data: dict[str, Any]) -> None:
-        self.traffic.extend([Alert(**alert) for alert in data.get("alerts", ())])
+        self.traffic.extend(
+            [Alert(**alert) for alert in data.get("alerts", ())], data.get("urls", [])
+        )
         self.new.extend(Finding.from_dict(item) for item in data.get("new", ()))
         for word, count in (data.get("in_test") or {}).items():
             self.in_test[word] = self.in_test.get(word, 0) + int(count)
@@ -106,8 +110,18 @@ class LateFindings:
         if not self.traffic.alerts:
             return
         findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
-        result = ScanResult("dast", "test traffic", "", tuple(findings))
+        # Fingerprints stay the "dast" scanner's (one baseline for every DAST mode); the result is
+        # its own "dast-traffic" run in the reports.
+        checked = tuple(sorted(self.traffic.urls or {a.url for a in self.traffic.alerts}))
+        result = ScanResult(
+            TRAFFIC,
+            "test traffic",
+            "",
+            tuple(findings),
+            Coverage(scanned=checked, unit="URLs checked"),
+        )
         decisions = sorted(self.decide(result), key=lambda d: d.found.fingerprint)
+        self.reported = (result, tuple(decisions))
         session.testscollected += len(decisions)  # keeps the progress column at 100%
         for decision in decisions:
             _emit(session, decision, self)

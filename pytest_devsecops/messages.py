@@ -101,7 +101,8 @@ def status_summary(result: ScanResult) -> str:
     """One line: tool, version and coverage, for the status item and the terminal summary."""
     tool = f"{result.tool} {result.version}".strip()
     coverage = result.coverage
-    scanned = f"{_count(len(coverage.scanned), coverage.unit)} scanned"
+    verb = "" if coverage.unit.endswith("checked") else " scanned"
+    scanned = f"{_count(len(coverage.scanned), coverage.unit)}{verb}"
     deliberate = [skip for skip in coverage.skipped if skip.deliberate]
     if deliberate:
         scanned += f", {len(deliberate)} skipped on purpose"

@@ -127,6 +127,10 @@ def pytest_runtestloop(session: pytest.Session) -> object:
         late = session.config.stash[LATE_KEY]
         late.report_traffic(session)
         late.note = late.accept_new()
+        run = session.config.stash.get(RUN_KEY, None)
+        if run is not None and late.reported is not None:
+            traffic, decisions = late.reported
+            run.late_results = ((traffic,), decisions)
     return result
 
 

@@ -12,6 +12,7 @@ from . import __version__, runner
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
+from .core.finding import ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
@@ -42,6 +43,8 @@ class SecurityRun:
         self.scan: runner.SessionScan | None = None
         self.decisions: list[Decision] = []
         self.baseline_note = ""
+        # Findings that arrived after collection (test traffic), added at the end of the run.
+        self.late_results: tuple[tuple[ScanResult, ...], tuple[Decision, ...]] = ((), ())
 
     @property
     def scanned(self) -> runner.SessionScan:
@@ -129,13 +132,14 @@ class SecurityRun:
         ]
 
     def report(self) -> Report:
+        extra_results, extra_decisions = self.late_results
         return Report(
             root=self.settings.root,
             baseline=self.settings.relative(self.settings.baseline),
             fail_on=self.settings.fail_on.value,
             plugin_version=__version__,
-            results=self.scanned.results,
-            decisions=tuple(self.decisions),
+            results=self.scanned.results + extra_results,
+            decisions=tuple(self.decisions) + extra_decisions,
         )
 
     def write_reports(self) -> list[str]:

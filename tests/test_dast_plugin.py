@@ -173,3 +173,24 @@ def test_the_dast_marker_is_known_without_the_plugin_switched_on(pytester: pytes
         """
     )
     pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
+
+
+def test_traffic_findings_reach_the_report_files(web_project: pytest.Pytester) -> None:
+    import json
+
+    web_project.makepyfile(test_functional=TRAFFIC_TESTS)
+    web_project.runpytest_subprocess(
+        "--devsecops",
+        "-p",
+        "no:cacheprovider",
+        "--devsecops-json",
+        "r.json",
+        "--devsecops-sarif",
+        "r.sarif",
+    )
+    report = json.loads((web_project.path / "r.json").read_text())
+    assert [s["name"] for s in report["scanners"]] == ["dast", "dast-traffic"]
+    traffic = [f for f in report["findings"] if f["rule"] == "10038-1"]
+    assert len(traffic) == 2  # once from the zero-code scan, once from the tests' traffic
+    runs = json.loads((web_project.path / "r.sarif").read_text())["runs"]
+    assert [run["tool"]["driver"]["name"] for run in runs] == ["dast", "dast-traffic"]

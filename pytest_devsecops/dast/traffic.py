@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,7 +20,7 @@ class TrafficLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.alerts: list[passive.Alert] = []
-        self.responses = 0
+        self.urls: set[str] = set()  # every app URL whose response was judged
 
     def observe(self, scope: Scope, response: requests.Response) -> None:
         for hop in (*response.history, response):
@@ -28,12 +29,13 @@ class TrafficLog:
             checked = _convert(hop)
             found = passive.check(checked, scope.scheme == "https")
             with self._lock:
-                self.responses += 1
+                self.urls.add(hop.url)
                 self.alerts.extend(found)
 
-    def extend(self, alerts: list[passive.Alert]) -> None:
+    def extend(self, alerts: list[passive.Alert], urls: Iterable[str] = ()) -> None:
         with self._lock:
             self.alerts.extend(alerts)
+            self.urls.update(urls)
 
 
 def _convert(response: requests.Response) -> Response:
