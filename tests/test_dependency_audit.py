@@ -275,3 +275,16 @@ def test_acceptance_against_the_pypa_snapshot(pytester: pytest.Pytester) -> None
     reference_report = json.loads((pytester.path / "reference.json").read_text())
     assert {f["rule"] for f in reference_report["findings"]} == {rule for _, rule in expected}
     reference.assert_outcomes(passed=1, failed=len(expected))
+
+
+@pytest.mark.parametrize("content", ["empty", "npm-only"])
+def test_a_database_with_no_pypi_records_is_not_a_clean_audit(
+    audit_project: pytest.Pytester, content: str
+) -> None:
+    folder = audit_project.path / "wrongdb"
+    folder.mkdir()
+    if content == "npm-only":
+        shutil.copy(DATA / "TEST-2024-0005.yaml", folder)
+    result = audit_project.runpytest("--devsecops", "-o", "devsecops_osv_db=wrongdb")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*holds no PyPI advisories*"])

@@ -72,6 +72,16 @@ class PipAuditScanner:
                     f"the offline OSV database cannot be used: {exc}",
                     "set devsecops_osv_db to a folder of OSV records or an OSV all.zip",
                 )
+            if not database.by_package:
+                # Matching against nothing would make every dependency look clean.
+                return self._failed(
+                    version,
+                    collected,
+                    f"the offline OSV database {self.osv_db} holds no PyPI advisories "
+                    f"({database.records} records read)",
+                    "point devsecops_osv_db at a folder of PyPI OSV records (e.g. the vulns/ "
+                    "folder of pypa/advisory-database) or OSV's PyPI all.zip",
+                )
             notes.append(_describe(database, datetime.date.today()))
             gaps += tuple(
                 Skipped(f"advisory {name}", f"unreadable record: {why}")
