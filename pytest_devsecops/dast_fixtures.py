@@ -76,7 +76,9 @@ class DastCheck:
         )
         result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
         self.result = result
-        for decision in self.late.decide(result):
+        decisions = self.late.decide(result)
+        self.late.count_in_test(decisions)
+        for decision in decisions:
             self._subtest(decision)
         if not result.complete:
             pytest.fail(status_text(result), pytrace=False)
@@ -105,7 +107,7 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
 @pytest.fixture
 def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
     """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
-    _, base_options, min_pages = options_dast.dast_settings(request.config)
+    target, base_options, min_pages = options_dast.dast_settings(request.config)
     marker = request.node.get_closest_marker("dast")
     overrides = dict(marker.kwargs) if marker else {}
     unknown = set(overrides) - _MARKER_OPTIONS
@@ -113,7 +115,6 @@ def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests:
         raise pytest.UsageError(
             f"@pytest.mark.dast: unknown option(s) {', '.join(sorted(unknown))}"
         )
-    target, _, _ = options_dast.dast_settings(request.config)
     return DastCheck(
         devsecops_app,
         _with(base_options, overrides),

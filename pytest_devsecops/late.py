@@ -16,7 +16,7 @@ import pytest
 from . import messages
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
-from .core.baseline import Baseline, BaselineError
+from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Coverage, Finding, ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Policy, Verdict, decide
@@ -25,6 +25,7 @@ from .dast.findings import to_findings
 from .dast.passive import Alert
 from .dast.traffic import TrafficLog
 from .reporters.interface import OUTCOME_WORDS
+from .session import load_baseline
 
 WORKER_OUTPUT_KEY = "devsecops_late"
 TRAFFIC = "dast-traffic"
@@ -60,12 +61,7 @@ class LateFindings:
 
     def baseline(self) -> Baseline:
         if self._baseline is None:
-            try:
-                self._baseline = baseline_mod.load(self.baseline_path)
-            except BaselineError as exc:
-                raise pytest.UsageError(
-                    f"pytest-devsecops: the baseline cannot be used: {exc}"
-                ) from None
+            self._baseline = load_baseline(self.baseline_path)
         return self._baseline
 
     def decide(self, result: ScanResult) -> list[Decision]:
@@ -73,10 +69,6 @@ class LateFindings:
         decisions = [
             d for d in decide([result], self.baseline(), Policy(self.fail_on_level)) if d.finding
         ]
-        if result.tool != "test traffic":
-            for decision in decisions:
-                word = OUTCOME_WORDS[decision.verdict]
-                self.in_test[word] = self.in_test.get(word, 0) + 1
         self.new.extend(
             d.found for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
         )
@@ -137,6 +129,12 @@ class LateFindings:
         except ZapError as exc:  # reported as a failing result, never swallowed
             _emit_error(session, f"could not read ZAP's alerts for the test traffic: {exc}", self)
 
+    def count_in_test(self, decisions: list[Decision]) -> None:
+        """Tally the verdicts of a scan run inside a test, for the summary line."""
+        for decision in decisions:
+            word = OUTCOME_WORDS[decision.verdict]
+            self.in_test[word] = self.in_test.get(word, 0) + 1
+
     def in_test_summary(self) -> str:
         """One line on the DAST findings of scans run inside tests (subtests)."""
         if not self.in_test:
@@ -147,29 +145,30 @@ class LateFindings:
         hint = " (xfailed subtests: -v or verbosity_subtests = 1 lists them)" if hidden else ""
         return f"DAST scans in tests: {parts}{hint}"
 
-    def accept_new(self) -> str:
-        """With --devsecops-update-baseline: add late findings to the baseline, keep the rest."""
+    def accept_new(self, session: pytest.Session) -> str:
+        """With --devsecops-update-baseline: add late findings to the baseline, keep the rest.
+
+        A baseline that cannot be written (edited meanwhile, a link, unreadable) fails the run
+        with the reason, as it does at the start of the run.
+        """
         unique = {finding.fingerprint: finding for finding in self.new}
         if not self.update_baseline or not unique:
             return ""
-        current = baseline_mod.load(self.baseline_path)  # re-read: the start of the run wrote it
-        known = current.by_fingerprint()
-        entries = [
-            baseline_mod.Entry(
-                f.fingerprint,
-                f.scanner,
-                f.rule,
-                f.baseline_path,
-                f.title,
-                f.severity.value,
+        try:
+            current = baseline_mod.load(self.baseline_path)  # re-read: the run's start wrote it
+            known = current.by_fingerprint()
+            entries = [Entry.for_finding(f) for f in unique.values() if f.fingerprint not in known]
+            if not entries:
+                return ""
+            text = baseline_update.render(current, entries, [])
+            atomic.replace_if_unchanged(
+                self.baseline_path, text.encode(), current.digest, self.root
             )
-            for f in unique.values()
-            if f.fingerprint not in known
-        ]
-        if not entries:
+        except (BaselineError, atomic.UnsafePathError, atomic.ConcurrentEditError, OSError) as exc:
+            _emit_error(
+                session, f"baseline not updated with the findings of the tests: {exc}", self
+            )
             return ""
-        text = baseline_update.render(current, entries, [])
-        atomic.replace_if_unchanged(self.baseline_path, text.encode(), current.digest, self.root)
         return f"baseline updated with {len(entries)} finding(s) seen during the tests"
 
 

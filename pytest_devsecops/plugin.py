@@ -40,7 +40,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "dast(active, paths, max_duration, max_pages, max_depth): options for the "
         "devsecops_dast fixture's scan",
     )
-    if hasattr(config.hook, "pytest_configure_node") and not hasattr(config, "workerinput"):
+    xdist_controller = hasattr(config.hook, "pytest_configure_node") and not hasattr(
+        config, "workerinput"
+    )
+    if xdist_controller:
         config.pluginmanager.register(XdistLateFindings(), "devsecops-xdist-late")
     settings = options.resolve(config)
     if settings is None:
@@ -53,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", f"{scanner.name}: produced by the {scanner.name} scanner"
         )
-    if hasattr(config.hook, "pytest_configure_node") and not hasattr(config, "workerinput"):
+    if xdist_controller:
         config.pluginmanager.register(XdistController(run), "devsecops-xdist-controller")
 
 
@@ -126,7 +129,7 @@ def pytest_runtestloop(session: pytest.Session) -> object:
     if not hasattr(session.config, "workerinput") and LATE_KEY in session.config.stash:
         late = session.config.stash[LATE_KEY]
         late.report_traffic(session)
-        late.note = late.accept_new()
+        late.note = late.accept_new(session)
         run = session.config.stash.get(RUN_KEY, None)
         if run is not None and late.reported is not None:
             traffic, decisions = late.reported

@@ -88,7 +88,9 @@ class SecurityRun:
         policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
         decisions = decide(self.scanned.results, self.baseline, policy)
         additions = [
-            _entry_for(d) for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+            Entry.for_finding(d.found)
+            for d in decisions
+            if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
         ]
         removals = [
             d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
@@ -175,18 +177,6 @@ def load_baseline(path: Path) -> Baseline:
             "The file was left untouched; fix it by hand (or move it away and run "
             "--devsecops-update-baseline to start a new one)."
         ) from None
-
-
-def _entry_for(decision: Decision) -> Entry:
-    finding = decision.found
-    return Entry(
-        fingerprint=finding.fingerprint,
-        scanner=finding.scanner,
-        rule=finding.rule,
-        path=finding.baseline_path,
-        title=finding.title,
-        severity=finding.severity.value,
-    )
 
 
 def worker_scan_path(config: pytest.Config) -> Path | None:

@@ -49,3 +49,13 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     (app / "run.py").write_text(VULNERABLE_APP)
     pytester.makepyfile(test_ordinary=SAFE_TEST)
     return pytester
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """An http URL on a loopback port that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"

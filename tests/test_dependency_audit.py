@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -155,10 +154,9 @@ def test_online_through_pip_audits_osv_service(audit_project: pytest.Pytester) -
     assert sorted(q["package"]["name"] for q in queries) == ["acme-parser", "acme-web", "safe-lib"]
 
 
-def test_an_unreachable_service_is_never_a_clean_result(audit_project: pytest.Pytester) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+def test_an_unreachable_service_is_never_a_clean_result(
+    audit_project: pytest.Pytester, closed_url: str
+) -> None:
     result = audit_project.runpytest(
         "--devsecops",
         "-o",
@@ -166,7 +164,7 @@ def test_an_unreachable_service_is_never_a_clean_result(audit_project: pytest.Py
         "-o",
         "devsecops_audit_service=osv",
         "-o",
-        f"devsecops_osv_url=http://127.0.0.1:{port}/v1/query",
+        f"devsecops_osv_url={closed_url}/v1/query",
         "-o",
         "devsecops_audit_timeout=3",
     )

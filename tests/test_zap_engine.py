@@ -3,7 +3,6 @@ paging, switching engines, the rules file, the launcher, and every failure answe
 
 from __future__ import annotations
 
-import socket
 import sys
 import textwrap
 from pathlib import Path
@@ -134,10 +133,8 @@ def test_an_unknown_policy_fails_the_status(zap_project: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["*ascan/action/scan: ZAP answered 'does_not_exist'*"])
 
 
-def test_zap_not_listening(zap_project: pytest.Pytester) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+def test_zap_not_listening(zap_project: pytest.Pytester, closed_url: str) -> None:
+    url = closed_url
     strict = zap_project.runpytest("--devsecops", "--devsecops-zap-url", url)
     strict.stdout.fnmatch_lines(["*ZAP at * closed the connection or is not listening*"])
     strict.stdout.fnmatch_lines_random(["FAILED devsecops/dast::status*"])
@@ -152,10 +149,8 @@ def test_zap_not_listening(zap_project: pytest.Pytester) -> None:
     )
 
 
-def test_nothing_crawled_is_not_clean(zap_project: pytest.Pytester) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        target = f"http://127.0.0.1:{closed.getsockname()[1]}"
+def test_nothing_crawled_is_not_clean(zap_project: pytest.Pytester, closed_url: str) -> None:
+    target = closed_url
     with zap_api.serve(KEY) as (url, _):
         result = zap_project.runpytest(
             "--devsecops",
@@ -305,11 +300,11 @@ def test_test_traffic_goes_through_zap(zap_project: pytest.Pytester, workers: li
     assert result.parseoutcomes()["passed"] == 2
 
 
-def test_zap_required_for_traffic_but_absent_fails_the_tests(zap_project: pytest.Pytester) -> None:
+def test_zap_required_for_traffic_but_absent_fails_the_tests(
+    zap_project: pytest.Pytester, closed_url: str
+) -> None:
     zap_project.makepyfile(test_functional=TRAFFIC_TESTS)
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    url = closed_url
     result = zap_project.runpytest("-p", "no:cacheprovider", "-o", f"devsecops_zap_url={url}")
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*test traffic cannot go through ZAP*"])

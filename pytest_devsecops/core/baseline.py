@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from .finding import Finding
+
 SCHEMA_VERSION = 1
 MAX_BYTES = 5 * 1024 * 1024
 REQUIRED_KEYS = ("fingerprint", "scanner", "rule")
@@ -49,6 +51,18 @@ class Entry:
     owner: str = ""
     expires: datetime.date | None = None
     line: int = 0
+
+    @classmethod
+    def for_finding(cls, finding: Finding) -> Entry:
+        """A new entry for `finding`; the team fills in reason, owner and expires."""
+        return cls(
+            fingerprint=finding.fingerprint,
+            scanner=finding.scanner,
+            rule=finding.rule,
+            path=finding.baseline_path,
+            title=finding.title,
+            severity=finding.severity.value,
+        )
 
     def expired(self, today: datetime.date) -> bool:
         return self.expires is not None and self.expires < today

@@ -24,7 +24,9 @@ class BuiltinEngine:
             result = crawl(client, start, limits, options.paths)
             https = scope.scheme == "https"
             alerts = [
-                alert for page in result.pages for alert in passive.check(page.response, https)
+                alert
+                for page in result.pages
+                for alert in passive.check(page.response, https, page.document)
             ]
             stopped = result.stopped
             if options.active:

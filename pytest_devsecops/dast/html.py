@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
@@ -82,7 +82,3 @@ def parse(base: str, body: str, limit: int = 2_000_000) -> Document:
     return Document(
         tuple(dict.fromkeys(links)), tuple(extractor.forms), tuple(extractor.meta_refresh)
     )
-
-
-def same_path(a: str, b: str) -> bool:
-    return urlsplit(a).path == urlsplit(b).path

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from . import html
 from .http import Response
 
 _VERSION = re.compile(r"\d+\.\d+")
@@ -57,18 +59,33 @@ class Alert:
     plugin_id: int = 0
 
 
-def check(response: Response, https: bool) -> list[Alert]:
-    """Every passive rule against one response."""
+@dataclasses.dataclass
+class Seen:
+    """What the rules know besides the response: HTTPS or not, and its parsed HTML (parsed at
+    most once, and not at all when the crawler already did)."""
+
+    https: bool
+    response: Response
+    parsed: html.Document | None = None
+
+    @functools.cached_property
+    def document(self) -> html.Document:
+        return self.parsed or html.parse(self.response.url, self.response.body)
+
+
+def check(response: Response, https: bool, document: html.Document | None = None) -> list[Alert]:
+    """Every passive rule against one response (`document`: its HTML, if already parsed)."""
     if response.error or not response.status:
         return []
-    return [alert for rule in _RULES for alert in rule(response, https)]
+    seen = Seen(https, response, document)
+    return [alert for rule in _RULES for alert in rule(response, seen)]
 
 
 def _alert(response: Response, rule: str, **fields: Any) -> Alert:
     return Alert(rule=rule, method=response.method, url=response.url, **fields)
 
 
-def _csp(response: Response, https: bool) -> Iterator[Alert]:
+def _csp(response: Response, seen: Seen) -> Iterator[Alert]:
     if (
         response.is_html
         and response.status < 400
@@ -77,7 +94,7 @@ def _csp(response: Response, https: bool) -> Iterator[Alert]:
         yield _alert(response, "10038-1", confidence="High")
 
 
-def _clickjacking(response: Response, https: bool) -> Iterator[Alert]:
+def _clickjacking(response: Response, seen: Seen) -> Iterator[Alert]:
     if not response.is_html or response.status >= 400:
         return
     csp = response.header("Content-Security-Policy") or ""
@@ -85,7 +102,7 @@ def _clickjacking(response: Response, https: bool) -> Iterator[Alert]:
         yield _alert(response, "10020-1", param="x-frame-options")
 
 
-def _content_type_options(response: Response, https: bool) -> Iterator[Alert]:
+def _content_type_options(response: Response, seen: Seen) -> Iterator[Alert]:
     if (
         response.status < 400
         and (response.header("X-Content-Type-Options") or "").lower() != "nosniff"
@@ -93,12 +110,12 @@ def _content_type_options(response: Response, https: bool) -> Iterator[Alert]:
         yield _alert(response, "10021", param="x-content-type-options")
 
 
-def _hsts(response: Response, https: bool) -> Iterator[Alert]:
-    if https and not response.header("Strict-Transport-Security"):
+def _hsts(response: Response, seen: Seen) -> Iterator[Alert]:
+    if seen.https and not response.header("Strict-Transport-Security"):
         yield _alert(response, "10035-1", confidence="High")
 
 
-def _cookies(response: Response, https: bool) -> Iterator[Alert]:
+def _cookies(response: Response, seen: Seen) -> Iterator[Alert]:
     for cookie in response.all_headers("Set-Cookie"):
         name = cookie.split("=", 1)[0].strip()
         attributes = {
@@ -123,18 +140,18 @@ def _is_deletion(cookie: str) -> bool:
     return "max-age=0" in lowered or "expires=thu, 01 jan 1970" in lowered
 
 
-def _server(response: Response, https: bool) -> Iterator[Alert]:
+def _server(response: Response, seen: Seen) -> Iterator[Alert]:
     server = response.header("Server") or ""
     if _VERSION.search(server):
         yield _alert(response, "10036-2", evidence=server, confidence="High")
 
 
-def _powered_by(response: Response, https: bool) -> Iterator[Alert]:
+def _powered_by(response: Response, seen: Seen) -> Iterator[Alert]:
     for value in response.all_headers("X-Powered-By"):
         yield _alert(response, "10037", evidence=f"X-Powered-By: {value}")
 
 
-def _application_error(response: Response, https: bool) -> Iterator[Alert]:
+def _application_error(response: Response, seen: Seen) -> Iterator[Alert]:
     patterns = _TRACE_PATTERNS + (_MESSAGE_PATTERNS if response.status >= 500 else ())
     for pattern in patterns:
         match = pattern.search(response.body)
@@ -150,7 +167,7 @@ def _application_error(response: Response, https: bool) -> Iterator[Alert]:
             return
 
 
-def _debug_messages(response: Response, https: bool) -> Iterator[Alert]:
+def _debug_messages(response: Response, seen: Seen) -> Iterator[Alert]:
     for pattern in _DEBUG_PATTERNS:
         match = pattern.search(response.body)
         if match:
@@ -158,17 +175,15 @@ def _debug_messages(response: Response, https: bool) -> Iterator[Alert]:
             return
 
 
-def _cors(response: Response, https: bool) -> Iterator[Alert]:
+def _cors(response: Response, seen: Seen) -> Iterator[Alert]:
     if (response.header("Access-Control-Allow-Origin") or "").strip() == "*":
         yield _alert(response, "10098", evidence="Access-Control-Allow-Origin: *")
 
 
-def _csrf(response: Response, https: bool) -> Iterator[Alert]:
+def _csrf(response: Response, seen: Seen) -> Iterator[Alert]:
     if not response.is_html:
         return
-    from .html import parse
-
-    for form in parse(response.url, response.body).forms:
+    for form in seen.document.forms:
         if form.method != "POST":
             continue
         names = [name for name, kind, _ in form.fields]
@@ -181,13 +196,13 @@ def _csrf(response: Response, https: bool) -> Iterator[Alert]:
             )
 
 
-def _directory_listing(response: Response, https: bool) -> Iterator[Alert]:
+def _directory_listing(response: Response, seen: Seen) -> Iterator[Alert]:
     match = _LISTING.search(response.body[:5000]) if response.status == 200 else None
     if match:
         yield _alert(response, "10033", evidence=match.group(0))
 
 
-def _private_ip(response: Response, https: bool) -> Iterator[Alert]:
+def _private_ip(response: Response, seen: Seen) -> Iterator[Alert]:
     for match in _PRIVATE_IP.finditer(response.body[:500_000]):
         if _is_private(match.group(1)):
             yield _alert(response, "2", evidence=match.group(1))
