@@ -21,7 +21,7 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
     result.assert_outcomes(passed=8, failed=55)
     result.stdout.fnmatch_lines_random(
         [
-            "bandit *: 4 files scanned*, complete; 6 findings: 6 failed*",
+            "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
