@@ -4,7 +4,6 @@ and through an OSV API stand-in, failing closed where it cannot check."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from images import MIXED_DATABASE, alpine_image, debian_image, record, write_records
@@ -176,3 +175,19 @@ def test_the_sbom_lists_the_images_packages(debian_project: pytest.Pytester) -> 
     purls = {c.get("purl", "") for c in json.loads(sbom.read_text())["components"]}
     assert any(p.startswith("pkg:deb/debian/openssl@3.0.11-1~deb12u2") for p in purls)
     assert "pkg:pypi/jinja2@2.10" in purls
+
+
+def test_an_oci_layout_folder_is_scanned_too(pytester: pytest.Pytester) -> None:
+    from images import builder
+
+    build = builder()
+    build.write_oci_layout(pytester.path / "shop-oci", build.example_files())
+    write_records(pytester.path / "osv", MIXED_DATABASE)
+    result = _project(pytester, '"shop-oci"').runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines_random(
+        [
+            "devsecops/image::status PASSED*",
+            "devsecops/image::DEB12-OPENSSL[[]shop-oci openssl@3.0.11-1~deb12u2[]] FAILED*",
+            "devsecops/image::DS-0002[[]shop-oci[]] FAILED*",
+        ]
+    )

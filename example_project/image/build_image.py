@@ -62,7 +62,9 @@ def write_image(
     env: tuple[str, ...] = ("PATH=/usr/local/bin:/usr/bin:/bin",),
 ) -> Path:
     """Write a one-layer image tarball holding `files` (as `docker save` lays it out)."""
-    layer = _tar({name: data.encode() if isinstance(data, str) else data for name, data in files.items()})
+    layer = _tar(
+        {name: data.encode() if isinstance(data, str) else data for name, data in files.items()}
+    )
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     config = {
         "architecture": "amd64",
@@ -71,8 +73,16 @@ def write_image(
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [
             {"created": "2026-01-01T00:00:00Z", "created_by": "COPY rootfs/ /"},
-            {"created": "2026-01-01T00:00:00Z", "created_by": "ENV PYTHONUNBUFFERED=1", "empty_layer": True},
-            {"created": "2026-01-01T00:00:00Z", "created_by": 'CMD ["python", "-m", "shop"]', "empty_layer": True},
+            {
+                "created": "2026-01-01T00:00:00Z",
+                "created_by": "ENV PYTHONUNBUFFERED=1",
+                "empty_layer": True,
+            },
+            {
+                "created": "2026-01-01T00:00:00Z",
+                "created_by": 'CMD ["python", "-m", "shop"]',
+                "empty_layer": True,
+            },
         ],
     }
     config_bytes = json.dumps(config, sort_keys=True).encode()
@@ -88,6 +98,42 @@ def write_image(
         )
     )
     return path
+
+
+def write_oci_layout(folder: Path, files: Mapping[str, str | bytes], tag: str = "1.0") -> Path:
+    """The same one-layer image as an OCI image layout folder (what `skopeo copy oci:` writes)."""
+    blobs = folder / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def blob(data: bytes, media_type: str) -> dict[str, object]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data)}
+
+    layer = _tar(
+        {name: data.encode() if isinstance(data, str) else data for name, data in files.items()}
+    )
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"User": ""},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
+        "history": [
+            {"created_by": "COPY rootfs/ /"},
+            {"created_by": "ENV PYTHONUNBUFFERED=1", "empty_layer": True},
+        ],
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": blob(json.dumps(config).encode(), "application/vnd.oci.image.config.v1+json"),
+        "layers": [blob(layer, "application/vnd.oci.image.layer.v1.tar")],
+    }
+    entry = blob(json.dumps(manifest).encode(), "application/vnd.oci.image.manifest.v1+json")
+    entry["annotations"] = {"org.opencontainers.image.ref.name": tag}
+    (folder / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (folder / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
+    return folder
 
 
 def example_files() -> dict[str, str]:
