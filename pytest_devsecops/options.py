@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 import pytest
 
-from . import options_dast
+from . import options_dast, options_image
 from .core.severity import Severity
 from .settings import (
     DEFAULT_BASELINE,
@@ -93,6 +93,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
+    options_image.add_ini(parser)
 
 
 # (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
@@ -221,7 +222,8 @@ def resolve(config: pytest.Config) -> Settings | None:
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
         requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]
-        osv_db=root / str(osv_db) if osv_db else None,
+        # Several databases (one per ecosystem) may be listed; the dependency audit reads the first.
+        osv_db=(options_image.osv_databases(config, root) or (None,))[0] if osv_db else None,
         audit_service=service,
         osv_url=str(config.getini("devsecops_osv_url")).strip(),
         audit_timeout=audit_timeout,
@@ -235,6 +237,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         dast_engine=engine_choice,
         zap_rules=zap_rules,
         config_file=_config_file(config, root),
+        image=options_image.image_settings(config),
         sources=tuple(sources),
     )
 

@@ -10,6 +10,7 @@ from .dast.interface import DastOptions
 from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
 from .dast.zap.selection import EngineChoice
+from .scanners.image.config import ImageSettings
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
 DEFAULT_EXCLUDES = (
@@ -64,6 +65,7 @@ class Settings:
     dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
     zap_rules: RuleLevels | None = None
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
+    image: ImageSettings = dataclasses.field(default_factory=ImageSettings)
     sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
