@@ -191,3 +191,16 @@ def test_an_oci_layout_folder_is_scanned_too(pytester: pytest.Pytester) -> None:
             "devsecops/image::DS-0002[[]shop-oci[]] FAILED*",
         ]
     )
+
+
+def test_an_os_without_a_package_database_is_not_clean(pytester: pytest.Pytester) -> None:
+    from images import builder
+
+    build = builder()
+    files = dict(build.DEBIAN_12)  # /etc/os-release, but no /var/lib/dpkg/status
+    build.write_image(pytester.path / "bare.tar", files, tag="bare:1")
+    write_records(pytester.path / "osv", MIXED_DATABASE)
+    result = _project(pytester, '"bare.tar"').runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines(
+        ["devsecops/image::status FAILED*", "*found no installed package in the debian image*"]
+    )

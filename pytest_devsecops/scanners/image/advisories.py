@@ -47,6 +47,8 @@ def load_offline(databases: Sequence[Path], ecosystems: Iterable[Ecosystem]) -> 
     problems: list[tuple[str, str]] = []
     for database in databases:
         for member, data in osv_db._read_members(database):
+            if data and not any(e.name.encode() in data for e in wanted):
+                continue  # cheap pre-filter: an ecosystem's all.zip holds tens of thousands
             try:
                 record = osv_db._decode(member, data)
                 matches = _parse(record, wanted)

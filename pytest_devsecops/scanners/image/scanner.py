@@ -133,6 +133,15 @@ def scan_image(
         ecosystems.append(distro)
     except UnsupportedOs as exc:
         outcome.gaps.append(Skipped(f"{reference} OS packages", str(exc)))
+    if inventory.os_family and not os_packages:
+        # An OS without a package database (or one trivy could not read) would look clean.
+        outcome.gaps.append(
+            Skipped(
+                f"{reference} OS packages",
+                f"trivy found no installed package in the {inventory.os_family} image (is its "
+                "package database missing or unreadable?)",
+            )
+        )
     if lang_packages:
         ecosystems.append(PYPI)
     outcome.notes.append(
