@@ -78,6 +78,11 @@ def add_options(parser: pytest.Parser) -> None:
         help="write a CycloneDX 1.6 SBOM of audited dependencies",
     )
     group.addoption(
+        "--devsecops-html",
+        metavar="PATH",
+        help="write a self-contained HTML report (no network; opens from file://)",
+    )
+    group.addoption(
         "--devsecops-requirements",
         type=_argtype(parse_path_list),
         metavar="FILES",
@@ -193,6 +198,7 @@ def resolve(config: pytest.Config) -> Settings | None:
     requirements = pick("devsecops_requirements", "devsecops_requirements")
     osv_db = pick("devsecops_osv_db", "devsecops_osv_db")
     sbom_report = config.getoption("devsecops_sbom")
+    html_report = config.getoption("devsecops_html")
     max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
@@ -229,6 +235,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         audit_skip=tuple(config.getini("devsecops_audit_skip")),
         osv_max_age_days=max_age_days,
         sbom_report=Path(sbom_report).absolute() if sbom_report else None,
+        html_report=Path(html_report).absolute() if html_report else None,
         dast_target=dast_target,
         dast_options=dast_options,
         dast_min_pages=min_pages,

@@ -16,6 +16,7 @@ from .core.finding import ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
+from .reporters.html import HtmlReporter
 from .reporters.interface import Report, Reporter
 from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
@@ -151,6 +152,7 @@ class SecurityRun:
             (self.settings.json_report, JsonReporter()),
             (self.settings.sarif_report, SarifReporter()),
             (self.settings.sbom_report, CycloneDxReporter()),
+            (self.settings.html_report, HtmlReporter()),
         ]
         for path, reporter in wanted:
             if path is None or self.scan is None:

@@ -58,6 +58,7 @@ class Settings:
     audit_skip: tuple[str, ...] = ()
     osv_max_age_days: int | None = None
     sbom_report: Path | None = None
+    html_report: Path | None = None
     dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
     dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
     dast_min_pages: int = 1
