@@ -184,6 +184,10 @@ class BuiltinScanners:
                 max_age_days=settings.osv_max_age_days,
             )
         )
+        if settings.import_patterns:
+            from .scanners.sarif_import import SarifImportScanner
+
+            registry.add(SarifImportScanner(settings.import_patterns))
         if settings.dast_target.configured:
             from .scanners.dast import DastScanner
 

@@ -59,6 +59,7 @@ class Settings:
     osv_max_age_days: int | None = None
     sbom_report: Path | None = None
     html_report: Path | None = None
+    import_patterns: tuple[str, ...] = ()  # SARIF files to import, globs under the rootdir
     dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
     dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
     dast_min_pages: int = 1
