@@ -83,6 +83,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="write a self-contained HTML report (no network; opens from file://)",
     )
     group.addoption(
+        "--devsecops-fix",
+        nargs="?",
+        const="apply",
+        choices=("apply", "dry-run"),
+        metavar="dry-run",
+        help="rewrite vulnerable pins in the audited files to the smallest clearing upgrade "
+        "and print the diff (--devsecops-fix=dry-run: print only)",
+    )
+    group.addoption(
         "--devsecops-requirements",
         type=_argtype(parse_path_list),
         metavar="FILES",
@@ -238,6 +247,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         sbom_report=Path(sbom_report).absolute() if sbom_report else None,
         html_report=Path(html_report).absolute() if html_report else None,
         import_patterns=tuple(config.getini("devsecops_import")),
+        fix=str(config.getoption("devsecops_fix") or ""),
         dast_target=dast_target,
         dast_options=dast_options,
         dast_min_pages=min_pages,

@@ -120,6 +120,8 @@ def pytest_terminal_summary(
         terminalreporter.write_line(line)
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
+    for line in run.fix_lines:
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -44,6 +44,7 @@ class SecurityRun:
         self.scan: runner.SessionScan | None = None
         self.decisions: list[Decision] = []
         self.baseline_note = ""
+        self.fix_lines: list[str] = []  # what --devsecops-fix changed or would change
         # Findings that arrived after collection (test traffic), added at the end of the run.
         self.late_results: tuple[tuple[ScanResult, ...], tuple[Decision, ...]] = ((), ())
 
@@ -75,6 +76,12 @@ class SecurityRun:
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
+        if settings.fix:
+            from .scanners.dependencies.fix import fix_pins
+
+            self.fix_lines = fix_pins(
+                settings.requirements, settings.root, self.scanned.results, settings.fix
+            )
 
     def adopt(self, path: Path) -> None:
         """Use the controller's scan (xdist worker): never scan twice in one session."""

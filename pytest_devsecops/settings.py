@@ -60,6 +60,7 @@ class Settings:
     sbom_report: Path | None = None
     html_report: Path | None = None
     import_patterns: tuple[str, ...] = ()  # SARIF files to import, globs under the rootdir
+    fix: str = ""  # "apply" or "dry-run": rewrite vulnerable pins (--devsecops-fix)
     dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
     dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
     dast_min_pages: int = 1
