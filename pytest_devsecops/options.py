@@ -17,6 +17,7 @@ from .settings import (
     Settings,
     parse_days,
     parse_path_list,
+    parse_sbom_scope,
     parse_scanner_list,
     parse_seconds,
     parse_service,
@@ -135,6 +136,12 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
     ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
     ("devsecops_import", "SARIF files to import as findings (globs under the rootdir)", "args", []),
+    (
+        "devsecops_sbom_scope",
+        "SBOM components: project (declared closure) or environment",
+        "string",
+        "project",
+    ),
     ("devsecops_app", "WSGI app (or factory) to scan: package.module:attribute", "string", ""),
     ("devsecops_app_command", "command that starts the app; {port} is filled in", "string", ""),
     ("devsecops_app_ready_path", "path polled until the app answers (default /)", "string", "/"),
@@ -217,6 +224,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
         max_age_days = parse_days(max_age) if max_age else None
+        sbom_scope = parse_sbom_scope(str(config.getini("devsecops_sbom_scope")).strip())
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
     except ValueError as exc:
@@ -248,6 +256,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         html_report=Path(html_report).absolute() if html_report else None,
         import_patterns=tuple(config.getini("devsecops_import")),
         fix=str(config.getoption("devsecops_fix") or ""),
+        sbom_scope=sbom_scope,
         dast_target=dast_target,
         dast_options=dast_options,
         dast_min_pages=min_pages,

@@ -158,7 +158,12 @@ class SecurityRun:
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
             (self.settings.sarif_report, SarifReporter()),
-            (self.settings.sbom_report, CycloneDxReporter()),
+            (
+                self.settings.sbom_report,
+                CycloneDxReporter(
+                    self.settings.sbom_scope, environment_audit=not self.settings.requirements
+                ),
+            ),
             (self.settings.html_report, HtmlReporter()),
         ]
         for path, reporter in wanted:
