@@ -164,7 +164,10 @@ class SecurityRun:
                     self.settings.sbom_scope, environment_audit=not self.settings.requirements
                 ),
             ),
-            (self.settings.html_report, HtmlReporter()),
+            (
+                self.settings.html_report,
+                HtmlReporter(strict_baseline=self.settings.strict_baseline),
+            ),
         ]
         for path, reporter in wanted:
             if path is None or self.scan is None:

@@ -181,3 +181,10 @@ def test_online_targets_take_the_highest_first_fix_and_never_more() -> None:
         ("flask", "0.12"): None,
         ("jinja2", "2.10"): "2.11.3",
     }
+
+
+def test_a_failed_audit_rewrites_nothing(project: pytest.Pytester) -> None:
+    before = _files(project)
+    result = project.runpytest("--devsecops", "--devsecops-fix", "-o", "devsecops_osv_db=missing")
+    result.stdout.fnmatch_lines(["devsecops fix: the dependency audit failed, so nothing was*"])
+    assert _files(project) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 
@@ -79,3 +80,12 @@ def test_option_refuses_to_write_through_a_symlink(project: pytest.Pytester) -> 
     result = project.runpytest("--devsecops", "--devsecops-html", "report.html")
     assert "could not write" in result.stdout.str()
     assert target.read_text() == "keep"
+
+
+@pytest.mark.parametrize(("strict", "verdict"), [(True, "FAILED"), (False, "PASSED")])
+def test_stale_entries_decide_the_verdict_as_the_tests_do(strict: bool, verdict: str) -> None:
+    report = hostile_report()
+    kept = tuple(d for d in report.decisions if d.verdict.value in ("accepted", "stale"))
+    quiet = dataclasses.replace(report, decisions=kept, results=report.results[:1])
+    page = HtmlReporter(today=TODAY, strict_baseline=strict).render(quiet)
+    assert f'id="verdict">{verdict}<' in page

@@ -47,15 +47,17 @@ def content_security_policy() -> str:
 class HtmlReporter:
     """Renders `Report` as one HTML page that needs no network and works from file://."""
 
-    def __init__(self, today: datetime.date | None = None) -> None:
+    def __init__(self, today: datetime.date | None = None, *, strict_baseline: bool = True) -> None:
         self.today = today or datetime.date.today()
+        self.strict_baseline = strict_baseline  # false: stale entries are shown but do not fail
 
     def render(self, report: Report) -> str:
         findings = [d for d in report.decisions if d.finding is not None]
         stale = [d for d in report.decisions if d.finding is None]
-        fails = any(d.verdict.fails for d in report.decisions) or any(
-            not result.complete for result in report.results
-        )
+        fails = any(
+            d.verdict.fails and (d.finding is not None or self.strict_baseline)
+            for d in report.decisions
+        ) or any(not result.complete for result in report.results)
         verdict = "failed" if fails else "passed"
         parts = [
             "<!DOCTYPE html>",

@@ -130,6 +130,11 @@ def fix_pins(
             "devsecops fix: the environment was audited, not files; nothing to rewrite "
             "(list your requirements/pyproject/pylock files in devsecops_requirements)"
         ]
+    failed = [result.error for result in audit if result.error]
+    if failed:
+        return [
+            f"devsecops fix: the dependency audit failed, so nothing was rewritten: {failed[0]}"
+        ]
     findings = [finding for result in audit for finding in result.findings]
     proposal = propose(files, root, findings)
     lines = [printable(line) for line in proposal.diff.splitlines()]
