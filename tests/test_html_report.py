@@ -53,7 +53,7 @@ def test_sections_show_verdict_scanners_attention_and_pages(page: str) -> None:
     assert 'id="verdict">FAILED<' in page
     assert "findings at or above <strong>medium</strong> fail" in page
     assert "1.8.6" in page
-    assert "1 of 1 files" in page
+    assert "1 files scanned (asked: app)" in page
     # The stale entry and the acceptance expiring in 5 days are both called out.
     attention = page[page.index('id="attention"') :]
     assert "fp-stale" in attention

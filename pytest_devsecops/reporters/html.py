@@ -91,9 +91,12 @@ def _scanners(report: Report) -> str:
     for result in report.results:
         status = _status(result)
         coverage = result.coverage
-        scanned = f"{len(coverage.scanned)} of {len(coverage.requested)} {coverage.unit}"
-        if not coverage.requested:
-            scanned = f"{len(coverage.scanned)} {coverage.unit}"
+        # `requested` names what the scanner was pointed at (folders, a URL), not a count of units.
+        scanned = f"{len(coverage.scanned)} {coverage.unit} scanned"
+        if coverage.requested:
+            asked = ", ".join(coverage.requested[:5])
+            more = f" and {len(coverage.requested) - 5} more" if len(coverage.requested) > 5 else ""
+            scanned += f" (asked: {asked}{more})"
         problems = [f"<div>{_e(result.error)}</div>" if result.error else ""]
         problems += [f"<div>{_e(skip.target)}: {_e(skip.reason)}</div>" for skip in coverage.gaps]
         if result.hint:

@@ -23,7 +23,7 @@ pre { white-space: pre-wrap; word-break: break-word; background: var(--panel); p
 .muted { color: var(--muted); }
 .verdict { display: inline-block; padding: .25rem .8rem; border-radius: 4px; font-weight: 700;
   color: #fff; letter-spacing: .04em; }
-.verdict.passed { background: var(--good); } .verdict.failed { background: var(--bad); }
+.verdict.passed { background: #2e7d32; } .verdict.failed { background: #c62828; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .5rem;
   border-bottom: 1px solid var(--line); }
