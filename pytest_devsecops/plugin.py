@@ -126,6 +126,8 @@ def pytest_terminal_summary(
         terminalreporter.write_line(line)
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
+    for line in run.fix_lines:
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -194,6 +196,10 @@ class BuiltinScanners:
             from .scanners.image.scanner import ImageScanner
 
             registry.add(ImageScanner(settings.image))
+        if settings.import_patterns:
+            from .scanners.sarif_import import SarifImportScanner
+
+            registry.add(SarifImportScanner(settings.import_patterns))
         if settings.dast_target.configured:
             from .scanners.dast import DastScanner
 
