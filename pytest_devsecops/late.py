@@ -24,10 +24,10 @@ from .core.severity import Severity
 from .dast.findings import to_findings
 from .dast.passive import Alert
 from .dast.traffic import TrafficLog
+from .late_state import LATE_KEY, WORKER_OUTPUT_KEY
 from .reporters.interface import OUTCOME_WORDS
 from .session import load_baseline
 
-WORKER_OUTPUT_KEY = "devsecops_late"
 TRAFFIC = "dast-traffic"
 
 
@@ -235,4 +235,4 @@ def _emit_error(session: pytest.Session, message: str, late: LateFindings) -> No
     hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 
 
-LATE_KEY = pytest.StashKey[LateFindings]()
+__all__ = ["LATE_KEY", "WORKER_OUTPUT_KEY", "LateFindings"]

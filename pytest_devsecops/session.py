@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from . import __version__, runner
+from . import __version__, listing, runner
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
@@ -21,9 +22,11 @@ from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
 from .scanners.interface import ScanContext, Scanner
 from .scanners.registry import ScannerRegistry
+from .selection import Selection
 from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
+WORKER_WAIT_KEY = "devsecops_scan_wait"
 
 
 class SecurityRun:
@@ -57,7 +60,7 @@ class SecurityRun:
     def results_path(self) -> Path:
         return self.workdir / "results.json"
 
-    def scan_now(self) -> None:
+    def scan_now(self, listener: runner.Listener | None = None) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
         settings = self.settings
         cache = getattr(self.config, "cache", None)
@@ -69,14 +72,27 @@ class SecurityRun:
             timeout=settings.timeout,
             workdir=self.workdir,
         )
-        self.scan = runner.run_scanners(self.scanners, context)
+        self.scan = runner.run_scanners(self.scanners, context, listener)
+        if cache is not None:  # what --collect-only shows next time, without scanning
+            cache.set(listing.LAST_RUN_CACHE_KEY, runner.to_data(self.scan))
         runner.save(self.scan, self.results_path)
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
 
-    def adopt(self, path: Path) -> None:
-        """Use the controller's scan (xdist worker): never scan twice in one session."""
+    def list_only(self, why: str) -> None:
+        """`--collect-only` and friends: no tool runs and no request is sent. Items come from
+        the last run's cached results (marked as cached), else one status item per scanner."""
+        self.scan = listing.results(self.scanners, getattr(self.config, "cache", None), why)
+        runner.save(self.scan, self.results_path)
+        self._decide()
+
+    def adopt(self, path: Path, wait: float = 0.0) -> None:
+        """Use the controller's scan (xdist worker): never scan twice in one session. Workers
+        start while the controller scans, so the file may take up to `wait` seconds to appear."""
+        deadline = time.monotonic() + wait
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.scan = runner.load(path)
         self._decide()
 
@@ -114,7 +130,9 @@ class SecurityRun:
             f"({self.settings.relative(self.settings.baseline)})"
         )
 
-    def collectors(self, session: pytest.Session) -> list[ScannerFile]:
+    def collectors(
+        self, session: pytest.Session, selection: Selection | None = None
+    ) -> list[ScannerFile]:
         """One virtual `devsecops/<scanner>` file per scanner, in a stable order."""
         view = {
             "baseline": self.settings.relative(self.settings.baseline),
@@ -131,6 +149,7 @@ class SecurityRun:
                 view=view,
             )
             for result in self.scanned.results
+            if selection is None or selection.wants_scanner(result.scanner)
         ]
 
     def report(self) -> Report:
@@ -184,3 +203,9 @@ def worker_scan_path(config: pytest.Config) -> Path | None:
     if workerinput is None or WORKER_INPUT_KEY not in workerinput:
         return None
     return Path(workerinput[WORKER_INPUT_KEY])
+
+
+def worker_scan_wait(config: pytest.Config) -> float:
+    """How long an xdist worker waits for the controller's scan (the controller says)."""
+    workerinput = getattr(config, "workerinput", None) or {}
+    return float(workerinput.get(WORKER_WAIT_KEY, 0.0))
