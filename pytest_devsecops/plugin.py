@@ -192,12 +192,16 @@ def pytest_runtestloop(session: pytest.Session) -> object:
     # After the loop (under xdist: after every worker reported), before pytest counts failures.
     if not hasattr(session.config, "workerinput") and LATE_KEY in session.config.stash:
         late = session.config.stash[LATE_KEY]
-        late.report_traffic(session)
-        late.note = late.accept_new(session)
         run = session.config.stash.get(RUN_KEY, None)
+        by_scan = run.decisions if run is not None else []
+        scanned = [d.finding for d in by_scan if d.finding and d.scanner == "dast"]
+        late.report_traffic(session, scanned)
+        late.note = late.accept_new(session)
         if run is not None and late.reported is not None:
             traffic, decisions = late.reported
             run.late_results = ((traffic,), decisions)
+        if run is not None and late.also_seen:
+            run.note_also_seen(late.also_seen)
     return result
 
 

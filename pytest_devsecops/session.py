@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from . import __version__, listing, runner
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
-from .core.finding import ScanResult
+from .core.finding import Finding, ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
@@ -129,6 +131,19 @@ class SecurityRun:
             f"baseline updated: {len(additions)} added, {len(removals)} removed "
             f"({self.settings.relative(self.settings.baseline)})"
         )
+
+    def note_also_seen(self, findings: Sequence[Finding]) -> None:
+        """Findings the test traffic saw too: one finding, both sources, in the reports."""
+        keys = {(finding.rule, finding.identity) for finding in findings}
+        source = ("also seen in", "the test traffic (devsecops_http)")
+        self.decisions = [
+            dataclasses.replace(
+                d, finding=dataclasses.replace(d.finding, details=(*d.finding.details, source))
+            )
+            if d.finding is not None and (d.finding.rule, d.finding.identity) in keys
+            else d
+            for d in self.decisions
+        ]
 
     def collectors(
         self, session: pytest.Session, selection: Selection | None = None
