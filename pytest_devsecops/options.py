@@ -85,6 +85,13 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--devsecops-json", metavar="PATH", help="write a JSON report")
     group.addoption("--devsecops-sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
     group.addoption(
+        "--devsecops-sarif-all",
+        action="store_true",
+        default=False,
+        help="SARIF: also write accepted and below-gate findings, as suppressed results "
+        "(GitHub shows those as open alerts; by default only failing findings are written)",
+    )
+    group.addoption(
         "--devsecops-sbom",
         metavar="PATH",
         help="write a CycloneDX 1.6 SBOM of audited dependencies",
@@ -267,6 +274,7 @@ def _resolve(config: pytest.Config) -> Settings:
         timeout=timeout,
         json_report=Path(json_report).absolute() if json_report else None,
         sarif_report=Path(sarif_report).absolute() if sarif_report else None,
+        sarif_all=bool(config.getoption("devsecops_sarif_all")),
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
         requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from . import __version__, listing, runner
+from . import __version__, listing, runner, where
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
@@ -176,6 +176,11 @@ class SecurityRun:
             plugin_version=__version__,
             results=self.scanned.results + extra_results,
             decisions=tuple(self.decisions) + extra_decisions,
+            repo_root=where.repo_root(self.settings.root),
+            config_file=self.settings.config_file,
+            app_declared_in=where.app_declaration(
+                self.config, self.settings.root, self.settings.config_file
+            ),
         )
 
     def write_reports(self) -> list[str]:
@@ -183,7 +188,7 @@ class SecurityRun:
         problems = []
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
-            (self.settings.sarif_report, SarifReporter()),
+            (self.settings.sarif_report, SarifReporter(include_all=self.settings.sarif_all)),
             (self.settings.sbom_report, CycloneDxReporter()),
         ]
         for path, reporter in wanted:
