@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from . import options
+from . import DevsecopsWarning, options
 
 if TYPE_CHECKING:
     from .scanners.registry import ScannerRegistry
@@ -54,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     selection = selection_mod.take_from_args(config) or selection_mod.from_last_failed(config)
     settings = options.resolve(config, on=selection is not None)
     if settings is None:
+        _warn_ignored_report_options(config)
         return
     if selection is not None:
         config.stash[selection_mod.SELECTION_KEY] = selection
@@ -63,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(BuiltinScanners(settings), "devsecops-builtin-scanners")
     run = SecurityRun(config, settings)
     config.stash[RUN_KEY] = run
+    _warn_surprises(config, run)
     config.addinivalue_line("markers", "devsecops: a security finding or scanner status item")
     for scanner in run.scanners:
         config.addinivalue_line(
@@ -70,6 +72,51 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if xdist_controller:
         config.pluginmanager.register(XdistController(run), "devsecops-xdist-controller")
+
+
+def _warn_ignored_report_options(config: pytest.Config) -> None:
+    given = [
+        flag
+        for flag, dest in (
+            ("--devsecops-json", "devsecops_json"),
+            ("--devsecops-sarif", "devsecops_sarif"),
+            ("--devsecops-sarif-all", "devsecops_sarif_all"),
+            ("--devsecops-sbom", "devsecops_sbom"),
+        )
+        if config.getoption(dest, None)
+    ]
+    if given:
+        config.issue_config_time_warning(
+            DevsecopsWarning(
+                f"{', '.join(given)} ignored: pytest-devsecops is not switched on for this run "
+                "(add --devsecops, or devsecops = true in the pytest configuration)"
+            ),
+            stacklevel=2,
+        )
+
+
+def _warn_surprises(config: pytest.Config, run: SecurityRun) -> None:
+    """Warnings (configure time, so -W and filterwarnings apply) where users get surprised."""
+    unexplained = [entry for entry in run.baseline.entries if not entry.reason.strip()]
+    if unexplained:
+        sample = ", ".join(f"{e.scanner}/{e.rule}" for e in unexplained[:5])
+        more = " ..." if len(unexplained) > 5 else ""
+        config.issue_config_time_warning(
+            DevsecopsWarning(
+                f"{len(unexplained)} baseline entr{'y' if len(unexplained) == 1 else 'ies'} "
+                f"accept findings without a reason ({sample}{more}): give each a reason, an "
+                f"owner and an expiry date in {run.settings.relative(run.settings.baseline)}"
+            ),
+            stacklevel=2,
+        )
+    if config.getoption("runxfail", False):
+        config.issue_config_time_warning(
+            DevsecopsWarning(
+                "--runxfail turns accepted (baselined) and below-gate findings into failures: "
+                "every finding the baseline accepts fails in this run"
+            ),
+            stacklevel=2,
+        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -133,3 +133,27 @@ def test_the_default_baseline_name_is_the_same_everywhere() -> None:
     from pytest_devsecops import options, settings
 
     assert options.DEFAULT_BASELINE == settings.DEFAULT_BASELINE
+
+
+def test_report_options_without_the_plugin_warn(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest("--devsecops-sarif", "out.sarif", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*DevsecopsWarning: --devsecops-sarif ignored: pytest-devsecops is not switched on*"]
+    )
+    assert not (pytester.path / "out.sarif").exists()
+
+
+def test_entries_without_a_reason_and_runxfail_warn(project: pytest.Pytester) -> None:
+    project.runpytest("--devsecops", "--devsecops-update-baseline")
+    result = project.runpytest("--devsecops", "--runxfail")
+    result.stdout.fnmatch_lines(
+        [
+            "*DevsecopsWarning: 3 baseline entries accept findings without a reason*",
+            "*DevsecopsWarning: --runxfail turns accepted*",
+        ]
+    )
+    result.assert_outcomes(passed=2, failed=3, warnings=2)
+    strict = project.runpytest("--devsecops", "-W", "error::pytest_devsecops.DevsecopsWarning")
+    assert strict.ret != pytest.ExitCode.OK
