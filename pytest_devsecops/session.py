@@ -201,6 +201,11 @@ class SecurityRun:
                 atomic.write_atomic(path, reporter.render(self.report()).encode("utf-8"))
             except (OSError, atomic.UnsafePathError) as exc:
                 problems.append(f"could not write {path}: {exc}")
+            except ImportError as exc:  # an optional library (the SBOM's) is not installed
+                problems.append(
+                    f"could not write {path}: {exc.name or exc} is not installed; "
+                    "install the extra: pip install 'pytest-devsecops[sbom]'"
+                )
         return problems
 
     def close(self) -> None:
