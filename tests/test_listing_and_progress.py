@@ -50,7 +50,14 @@ def counting_target() -> Iterator[tuple[str, list[str]]]:
 
 @pytest.mark.parametrize(
     "listing",
-    [["--co", "-q"], ["--collect-only", "-v"], ["--fixtures"], ["--markers"], ["--setup-plan"]],
+    [
+        ["--co", "-q"],
+        ["--collect-only", "-v"],
+        ["--fixtures"],
+        ["--markers"],
+        ["--setup-plan"],
+        ["--help"],
+    ],
 )
 def test_listing_sends_no_request_and_runs_no_scanner(
     pytester: pytest.Pytester, counting_target: tuple[str, list[str]], listing: list[str]
