@@ -42,16 +42,29 @@ def listing_option(config: pytest.Config) -> str:
     return ""
 
 
+def _last(cache: Any) -> runner.SessionScan | None:
+    try:
+        return runner.from_data(cache.get(LAST_RUN_CACHE_KEY, None))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # absent, corrupt or from another version: as if never cached
+
+
+def remember(cache: Any, scan: runner.SessionScan) -> None:
+    """Keep each scanner's latest result (a run of one scanner keeps the others' results)."""
+    last = _last(cache)
+    kept = {result.scanner: result for result in last.results} if last is not None else {}
+    kept.update({result.scanner: result for result in scan.results})
+    merged = runner.SessionScan(tuple(kept[name] for name in sorted(kept)), scan.today)
+    cache.set(LAST_RUN_CACHE_KEY, runner.to_data(merged))
+
+
 def results(scanners: Sequence[Scanner], cache: Any, why: str) -> runner.SessionScan:
     """The cached result of each scanner (noted as such), or a status result saying it did
     not run. A cache that cannot be read is treated as absent: listing never fails on it."""
     cached: dict[str, ScanResult] = {}
     today = datetime.date.today()
     if cache is not None:
-        try:
-            last = runner.from_data(cache.get(LAST_RUN_CACHE_KEY, None))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            last = None
+        last = _last(cache)
         if last is not None:
             today = last.today
             cached = {result.scanner: result for result in last.results}

@@ -189,7 +189,11 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
     # Our virtual files collect themselves: --lf skips files that do not exist on disk
     # ("skipped 2 files"), which would drop every security failure it means to rerun.
     if getattr(collector, "devsecops_virtual", False):
-        return pytest.CollectReport(collector.nodeid, "passed", None, list(collector.collect()))
+        try:
+            result = list(collector.collect())
+        except Exception:
+            return None  # pytest's own collection reports the error
+        return pytest.CollectReport(collector.nodeid, "passed", None, result)
     return None
 
 

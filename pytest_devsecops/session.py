@@ -76,7 +76,7 @@ class SecurityRun:
         )
         self.scan = runner.run_scanners(self.scanners, context, listener)
         if cache is not None:  # what --collect-only shows next time, without scanning
-            cache.set(listing.LAST_RUN_CACHE_KEY, runner.to_data(self.scan))
+            listing.remember(cache, self.scan)
         runner.save(self.scan, self.results_path)
         if settings.update_baseline:
             self._update_baseline()

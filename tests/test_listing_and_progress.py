@@ -165,3 +165,15 @@ def test_installed_but_off_imports_nothing_heavy(pytester: pytest.Pytester) -> N
     assert ours <= LIGHT_OURS, sorted(ours - LIGHT_OURS)
     heavy = sorted(name for name in modules if name.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+def test_a_corrupt_last_run_cache_lists_status_items(project: pytest.Pytester) -> None:
+    project.runpytest("--devsecops")
+    cached = project.path / ".pytest_cache" / "v" / "devsecops" / "last-run"
+    assert cached.is_file()
+    cached.write_text('{"format": 1, "results": [{"broken": ')
+    result = project.runpytest("--devsecops", "--co", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["devsecops/bandit::status", "bandit: not run under --collect-only"]
+    )

@@ -157,3 +157,18 @@ def test_entries_without_a_reason_and_runxfail_warn(project: pytest.Pytester) ->
     result.assert_outcomes(passed=2, failed=3, warnings=2)
     strict = project.runpytest("--devsecops", "-W", "error::pytest_devsecops.DevsecopsWarning")
     assert strict.ret != pytest.ExitCode.OK
+
+
+def test_junit_failures_name_the_rule_and_severity(project: pytest.Pytester) -> None:
+    import xml.etree.ElementTree as ET
+
+    project.runpytest("--devsecops", "--junitxml=junit.xml")
+    tree = ET.parse(project.path / "junit.xml")  # noqa: S314 - our own output
+    cases = list(tree.iter("testcase"))
+    suite = next(tree.iter("testsuite"))
+    assert int(suite.get("tests", "0")) == len(cases)
+    (b602,) = [c for c in cases if c.get("name") == "B602[app/run.py:6]"]
+    assert b602.get("classname") == "devsecops.bandit"
+    message = b602.find("failure").get("message", "")  # type: ignore[union-attr]
+    assert message.startswith("B602 ")
+    assert "severity: high" in message
