@@ -75,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _warn_ignored_report_options(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # the controller says it once
     given = [
         flag
         for flag, dest in (
@@ -97,6 +99,8 @@ def _warn_ignored_report_options(config: pytest.Config) -> None:
 
 def _warn_surprises(config: pytest.Config, run: SecurityRun) -> None:
     """Warnings (configure time, so -W and filterwarnings apply) where users get surprised."""
+    if hasattr(config, "workerinput"):
+        return  # the controller says it once
     unexplained = [entry for entry in run.baseline.entries if not entry.reason.strip()]
     if unexplained:
         sample = ", ".join(f"{e.scanner}/{e.rule}" for e in unexplained[:5])
