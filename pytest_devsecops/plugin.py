@@ -233,8 +233,12 @@ def pytest_terminal_summary(
         for line in listed:
             terminalreporter.write_line(line)
         return
-    for line in summary_lines(run.report()):
+    report = run.report()
+    for line in summary_lines(report):
         terminalreporter.write_line(line)
+    for result in report.results[len(run.scanned.results) :]:  # late results: say what merged
+        for note in result.notes:
+            terminalreporter.write_line(f"  {result.scanner}: {note}")
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
 

@@ -106,11 +106,14 @@ def parse(arg: str, invocation: Path, root: Path) -> Pick | None:
     if os.path.lexists(invocation / path_part):
         return None
     base = os.path.normpath(root / PREFIX)
-    where = os.path.normpath(invocation / path_part)
-    if where == base:
-        scanner = None
-    elif os.path.dirname(where) == base:
-        scanner = os.path.basename(where)
+    # Relative to where pytest runs, or to the rootdir (as printed, from a subfolder too).
+    for where in (os.path.normpath(invocation / path_part), os.path.normpath(root / path_part)):
+        if where == base:
+            scanner = None
+            break
+        if os.path.dirname(where) == base:
+            scanner = os.path.basename(where)
+            break
     else:
         return None
     if scanner is None and names:

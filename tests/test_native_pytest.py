@@ -172,3 +172,11 @@ def test_junit_failures_name_the_rule_and_severity(project: pytest.Pytester) -> 
     message = b602.find("failure").get("message", "")  # type: ignore[union-attr]
     assert message.startswith("B602 ")
     assert "severity: high" in message
+
+
+def test_a_node_id_works_from_a_subfolder_as_printed(project: pytest.Pytester) -> None:
+    sub = project.mkdir("sub")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(sub)
+        result = project.runpytest("--rootdir", str(project.path), B602)
+    result.assert_outcomes(failed=1)
