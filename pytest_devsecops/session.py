@@ -13,7 +13,7 @@ from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import ScanResult
-from .core.policy import Decision, Policy, Verdict, decide
+from .core.policy import Decision, Policy, Verdict, decide, uncovered_entries
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.interface import Report, Reporter
@@ -95,8 +95,9 @@ class SecurityRun:
         removals = [
             d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
         ]
+        kept = _kept_note(len(uncovered_entries(self.scanned.results, self.baseline)))
         if not additions and not removals and self.baseline.exists:
-            self.baseline_note = "baseline already up to date; not rewritten"
+            self.baseline_note = f"baseline already up to date; not rewritten{kept}"
             return
         try:
             text = baseline_update.render(self.baseline, additions, removals)
@@ -111,7 +112,7 @@ class SecurityRun:
         self.baseline = baseline_mod.parse(self.settings.baseline, text.encode("utf-8"))
         self.baseline_note = (
             f"baseline updated: {len(additions)} added, {len(removals)} removed "
-            f"({self.settings.relative(self.settings.baseline)})"
+            f"({self.settings.relative(self.settings.baseline)}){kept}"
         )
 
     def collectors(self, session: pytest.Session) -> list[ScannerFile]:
@@ -166,6 +167,12 @@ class SecurityRun:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _kept_note(count: int) -> str:
+    if not count:
+        return ""
+    return f"; kept {count} entr{'y' if count == 1 else 'ies'} not covered by this run"
 
 
 def load_baseline(path: Path) -> Baseline:

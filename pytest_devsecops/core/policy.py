@@ -85,17 +85,63 @@ def decide(results: Sequence[ScanResult], baseline: Baseline, policy: Policy) ->
 def stale_entries(result: ScanResult, baseline: Baseline, matched: Iterable[str]) -> list[Entry]:
     """Entries of `result`'s scanner that matched nothing, where the scan could have matched.
 
-    A scan that failed, or skipped the entry's file, proves nothing about the entry, so such
-    entries are neither stale nor removed by an update.
+    An entry whose location this run did not cover proves nothing either way, so it is neither
+    stale nor removed by an update (see `covers`).
     """
-    if result.error:
-        return []
     taken = set(matched)
-    unchecked = {skip.target for skip in result.coverage.skipped}
     return [
         entry
         for entry in baseline.entries
         if entry.scanner == result.scanner
         and entry.fingerprint not in taken
-        and entry.path not in unchecked
+        and covers(result, entry)
     ]
+
+
+def covers(result: ScanResult, entry: Entry) -> bool:
+    """Whether `result` looked where `entry`'s finding was, so that its absence means it is gone.
+
+    A failed scan covers nothing. A file scanner covers exactly the files it scanned (narrowed
+    paths, skipped or unparseable files are not covered). For other units (dependencies, pages)
+    one entry cannot be tied to one unit, so any unit left out makes every entry uncovered; a
+    dependency scan also covers only the files its dependencies were read from.
+    """
+    if result.error or entry.scanner != result.scanner:
+        return False
+    coverage = result.coverage
+    if entry.path in {skip.target for skip in coverage.skipped}:
+        return False
+    if coverage.unit == "files":
+        if coverage.scanned:
+            return entry.path in set(coverage.scanned)
+        # A scanner that lists only what it was asked to scan covers the files under it.
+        return any(_under(entry.path, asked) for asked in coverage.requested)
+    if coverage.skipped or not coverage.scanned:
+        return False
+    sources = {component.path for component in result.components}
+    return not sources or entry.path in sources
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = folder.rstrip("/")
+    return folder in ("", ".") or path == folder or path.startswith(folder + "/")
+
+
+def uncovered_entries(results: Sequence[ScanResult], baseline: Baseline) -> list[Entry]:
+    """Baseline entries that no result of this run matched or could have matched.
+
+    These are kept untouched by `--devsecops-update-baseline`: a scanner that was not selected,
+    that failed, or that did not reach the entry's file, dependency or page saw nothing about it.
+    """
+    found = {
+        (result.scanner, finding.fingerprint) for result in results for finding in result.findings
+    }
+    by_scanner = {result.scanner: result for result in results}
+    kept = []
+    for entry in baseline.entries:
+        if (entry.scanner, entry.fingerprint) in found:
+            continue
+        result = by_scanner.get(entry.scanner)
+        if result is None or not covers(result, entry):
+            kept.append(entry)
+    return kept
