@@ -15,7 +15,7 @@ from .settings import (
     DEFAULT_BASELINE,
     DEFAULT_EXCLUDES,
     Settings,
-    parse_days,
+    parse_max_age,
     parse_path_list,
     parse_scanner_list,
     parse_seconds,
@@ -114,7 +114,12 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ),
     ("devsecops_requirements", "files whose pins are audited (default: environment)", "args", []),
     ("devsecops_osv_db", "offline OSV database: folder of records or all.zip", "string", ""),
-    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "string", ""),
+    (
+        "devsecops_osv_max_age_days",
+        "an older offline OSV database is an error (default 30; off to disable)",
+        "string",
+        "",
+    ),
     ("devsecops_audit_service", "online advisory service: pypi or osv", "string", "pypi"),
     ("devsecops_osv_url", "OSV query endpoint for the osv service (mirrors)", "string", ""),
     ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
@@ -196,11 +201,13 @@ def resolve(config: pytest.Config) -> Settings | None:
     max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
-        timeout = parse_seconds(str(config.getini("devsecops_timeout")))
-        audit_timeout = parse_seconds(str(config.getini("devsecops_audit_timeout")))
+        timeout = parse_seconds(str(config.getini("devsecops_timeout")), "devsecops_timeout")
+        audit_timeout = parse_seconds(
+            str(config.getini("devsecops_audit_timeout")), "devsecops_audit_timeout"
+        )
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
-        max_age_days = parse_days(max_age) if max_age else None
+        max_age_days = parse_max_age(max_age)
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
     except ValueError as exc:
