@@ -333,3 +333,50 @@ def test_a_record_of_an_unknown_schema_is_a_gap_not_a_clean_result(
     result = audit_project.runpytest("--devsecops", "-k", "status")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*advisory NEXT-1.json: record problem: unsupported OSV schema*"])
+
+
+@pytest.mark.parametrize(
+    ("record", "logged"),
+    [
+        (
+            {
+                "id": "NEXT-9",
+                "schema_version": "2.0.0",
+                "modified": "2024-01-01T00:00:00Z",
+                "affected": [
+                    {"package": {"name": "safe-lib", "ecosystem": "PyPI"}, "versions": ["1.0"]}
+                ],
+            },
+            "Unsupported OSV schema version: 2.0.0",
+        ),
+        (
+            {"id": "BROKEN-9", "modified": "2024-01-01T00:00:00Z"},
+            "OSV vuln entry 'BROKEN-9' is missing 'affected' list",
+        ),
+    ],
+)
+def test_an_answer_pip_audit_drops_is_a_gap_for_that_dependency(
+    audit_project: pytest.Pytester, tmp_path: Path, record: dict[str, object], logged: str
+) -> None:
+    database = tmp_path / "db"
+    shutil.copytree(DATA, database)
+    (database / "safe-lib").mkdir()
+    (database / "safe-lib" / "record.json").write_text(json.dumps(record))
+    with osv_api.serve(database) as (url, _):
+        result = audit_project.runpytest(
+            "--devsecops",
+            "-o",
+            "devsecops_osv_db=",
+            "-o",
+            "devsecops_audit_service=osv",
+            "-o",
+            f"devsecops_osv_url={url}",
+        )
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "1 dependency could not be scanned (2 were):",
+            f"  safe-lib==1.0: osv advisory service failed: the advisory service answered with a "
+            f"record pip-audit cannot read: {logged}",
+        ]
+    )
