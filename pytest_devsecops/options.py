@@ -148,7 +148,7 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
     (
         "devsecops_dast_engine",
-        "auto (ZAP if configured and reachable), builtin, zap",
+        "auto (ZAP if configured, else built-in), builtin, zap",
         "string",
         "auto",
     ),

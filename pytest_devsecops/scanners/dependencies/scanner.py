@@ -48,6 +48,9 @@ class PipAuditScanner:
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
+        # pip-audit is this scanner's engine: without it the status fails with the pip line.
+        import pip_audit  # noqa: F401
+
         version = metadata.version("pip-audit")
         if self.requirements:
             collected = sources.collect(list(self.requirements), context.root)
