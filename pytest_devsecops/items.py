@@ -45,6 +45,8 @@ class ScannerFile(pytest.File):
         yield StatusItem.from_parent(self, name="status", result=self.result)
         names: Counter[str] = Counter()
         for decision in sorted(self.decisions, key=_order):
+            if decision.verdict is Verdict.IGNORED:
+                continue  # a policy rule dropped it: counted in the summary and the JSON report
             name = _item_name(decision)
             names[name] += 1
             if names[name] > 1:

@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 import pytest
 
-from . import options_dast
+from . import options_dast, options_policy
 from .core.severity import Severity
 from .settings import (
     DEFAULT_BASELINE,
@@ -93,6 +93,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
+    options_policy.add_ini(parser)
 
 
 # (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
@@ -243,6 +244,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         zap_rules=zap_rules,
         config_file=_config_file(config, root),
         sources=tuple(sources),
+        policy=options_policy.policy(config, root),
     )
 
 

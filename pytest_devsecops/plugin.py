@@ -72,6 +72,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     entries = len(run.baseline.entries)
     lines = [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
+    lines.extend(run.settings.policy.header())
     # The scan ran before the header is printed, so the header can say which DAST engine ran.
     for result in run.scan.results if run.scan is not None else ():
         if result.scanner == "dast":
@@ -120,6 +121,8 @@ def pytest_terminal_summary(
         terminalreporter.write_line(line)
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
+    for line in run.expiring_lines():
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)

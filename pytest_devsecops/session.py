@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,7 +15,15 @@ from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import ScanResult
-from .core.policy import Decision, Policy, Verdict, decide, uncovered_entries
+from .core.policy import (
+    Decision,
+    Policy,
+    Verdict,
+    decide,
+    expiring_soon,
+    uncovered_entries,
+)
+from .core.redact import printable
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.interface import Report, Reporter
@@ -80,17 +90,32 @@ class SecurityRun:
         self.scan = runner.load(path)
         self._decide()
 
+    def policy(self) -> Policy:
+        """The decision rules of this run: gate, policy rules, acceptance rules."""
+        config = self.settings.policy
+        return Policy(
+            self.settings.fail_on,
+            self.scanned.today,
+            self.settings.strict_baseline,
+            rules=config.all_rules,
+            require=config.require,
+            max_acceptance_days=config.max_acceptance_days,
+        )
+
     def _decide(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
-        self.decisions = decide(self.scanned.results, self.baseline, policy)
+        self.decisions = decide(self.scanned.results, self.baseline, self.policy())
 
     def _update_baseline(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
+        policy = self.policy()
         decisions = decide(self.scanned.results, self.baseline, policy)
+        horizon = policy.max_acceptance_days
+        expires = policy.today + datetime.timedelta(days=horizon) if horizon is not None else None
         additions = [
-            Entry.for_finding(d.found)
+            dataclasses.replace(Entry.for_finding(d.found), expires=expires)
             for d in decisions
             if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+            # Nothing a baseline entry could change: a policy rule fails or reports it anyway.
+            and (d.rule is None or d.rule.action == "gate")
         ]
         removals = [
             d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
@@ -114,6 +139,22 @@ class SecurityRun:
             f"baseline updated: {len(additions)} added, {len(removals)} removed "
             f"({self.settings.relative(self.settings.baseline)}){kept}"
         )
+
+    def expiring_lines(self) -> list[str]:
+        """Acceptances that run out within 14 days, so they are renewed before they fail."""
+        if self.scan is None:
+            return []
+        soon = expiring_soon(self.baseline, self.scan.today)
+        if not soon:
+            return []
+        baseline = self.settings.relative(self.settings.baseline)
+        lines = [f"expiring soon: {len(soon)} acceptance(s) in {baseline} within 14 days"]
+        lines.extend(
+            f"  {entry.expires} {entry.scanner} {entry.rule} in {printable(entry.path) or '-'} "
+            f"(owner: {printable(entry.owner) or 'nobody'}; {baseline}:{entry.line})"
+            for entry in soon[:20]
+        )
+        return lines
 
     def collectors(self, session: pytest.Session) -> list[ScannerFile]:
         """One virtual `devsecops/<scanner>` file per scanner, in a stable order."""

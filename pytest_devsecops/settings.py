@@ -6,6 +6,7 @@ import dataclasses
 import math
 from pathlib import Path
 
+from .core.policy_file import PolicyConfig
 from .core.severity import Severity
 from .dast.interface import DastOptions
 from .dast.rules_file import RuleLevels
@@ -73,6 +74,7 @@ class Settings:
     zap_rules: RuleLevels | None = None
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     sources: tuple[tuple[str, str], ...] = ()
+    policy: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
 
     def describe(self) -> str:
         """The one-line summary shown in pytest's header."""

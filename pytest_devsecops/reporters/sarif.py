@@ -24,7 +24,11 @@ class SarifReporter:
 
 def _run(result: ScanResult, report: Report) -> dict[str, Any]:
     decisions = sorted(
-        (d for d in report.decisions_for(result.scanner) if d.finding is not None),
+        (
+            d
+            for d in report.decisions_for(result.scanner)
+            if d.finding is not None and d.verdict is not Verdict.IGNORED
+        ),
         key=lambda d: d.finding.fingerprint if d.finding else "",
     )
     rules: dict[str, dict[str, Any]] = {}
