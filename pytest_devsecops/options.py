@@ -65,6 +65,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="add current findings to the baseline and drop stale entries",
     )
     group.addoption(
+        "--devsecops-explain",
+        metavar="FINDING",
+        help="say which policy rule, baseline entry or gate decides FINDING (a node id or "
+        "fingerprint), from the last scan when cached, and exit",
+    )
+    group.addoption(
         "--devsecops-fail-on",
         type=_argtype(Severity.parse),
         metavar="LEVEL",
@@ -170,6 +176,8 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
 def resolve(config: pytest.Config) -> Settings | None:
     """The effective settings, or None when the plugin is not switched on for this run."""
     enabled = config.getoption("devsecops")
+    if config.getoption("devsecops_explain"):
+        enabled = True  # asking about a finding switches the plugin on for that question
     if enabled is None:
         enabled = bool(config.getini("devsecops"))
     if not enabled:

@@ -81,10 +81,28 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
+    if not config.getoption("devsecops_explain", None):
+        return None
+    from _pytest.main import wrap_session  # as pytest's own --fixtures does
+
+    return wrap_session(config, _explain)
+
+
+def _explain(config: pytest.Config, session: pytest.Session) -> int:
+    from .explain import run_explain
+
+    run = config.stash[RUN_KEY]
+    return run_explain(
+        run, str(config.getoption("devsecops_explain")), config.get_terminal_writer()
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return
+    if run is None or session.config.getoption("devsecops_explain", None):
+        return  # --devsecops-explain scans (or not) by itself
     shared = worker_scan_path(session.config)
     if shared is not None:
         run.adopt(shared)

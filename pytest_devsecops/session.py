@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import shutil
@@ -34,6 +35,7 @@ from .scanners.registry import ScannerRegistry
 from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
+LAST_SCAN = "last-scan.json"
 
 
 class SecurityRun:
@@ -81,9 +83,26 @@ class SecurityRun:
         )
         self.scan = runner.run_scanners(self.scanners, context)
         runner.save(self.scan, self.results_path)
+        if context.cache_dir is not None:
+            # --devsecops-explain answers from this without scanning again.
+            with contextlib.suppress(OSError):
+                runner.save(self.scan, context.cache_dir / LAST_SCAN)
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
+
+    def load_cached(self) -> bool:
+        """Use the last scan saved in pytest's cache; False when there is none to use."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None:
+            return False
+        path = cache.mkdir("devsecops") / LAST_SCAN
+        try:
+            self.scan = runner.load(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self._decide()
+        return True
 
     def adopt(self, path: Path) -> None:
         """Use the controller's scan (xdist worker): never scan twice in one session."""

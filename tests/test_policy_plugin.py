@@ -203,3 +203,39 @@ def test_the_built_in_rule_is_never_in_the_baseline(tested_project: pytest.Pytes
     text = (tested_project.path / BASELINE).read_text()
     assert "tests/test_app.py" not in text
     assert "app/check.py" in text
+
+
+def test_explain_names_the_rule_that_decided_and_uses_the_cached_scan(
+    tested_project: pytest.Pytester,
+) -> None:
+    first = tested_project.runpytest(
+        "--devsecops-explain", "devsecops/bandit::B324[app/hashing.py:5]"
+    )
+    assert first.ret == pytest.ExitCode.OK
+    first.stdout.fnmatch_lines(
+        [
+            "devsecops: no cached scan; scanning now",
+            "devsecops/bandit::B324[[]app/hashing.py:5[]]  (fingerprint *)",
+            "  outcome: FAILS (a finding at or above its gate, not accepted)",
+            "  1. policy: none of the 1 policy rule(s) matches",
+            "  2. baseline: no entry in .devsecops-baseline.yml has this fingerprint",
+            "  3. gate: severity high >= fail-on = medium",
+            "  decided by: the gate",
+        ]
+    )
+    (tested_project.path / "app" / "hashing.py").unlink()  # a new scan would not see it
+    second = tested_project.runpytest("--devsecops-explain", "B101[tests/test_app.py:2]")
+    second.stdout.fnmatch_lines(
+        [
+            "devsecops: explaining from the last cached scan*",
+            "  decided by: policy built-in rule B101-in-tests (action = ignore)",
+        ]
+    )
+    fingerprint = first.stdout.str().split("(fingerprint ")[1][:10]
+    by_fingerprint = tested_project.runpytest("--devsecops-explain", fingerprint)
+    by_fingerprint.stdout.fnmatch_lines(["devsecops/bandit::B324[[]app/hashing.py:5[]]*"])
+    unknown = tested_project.runpytest("--devsecops-explain", "B999[nowhere]")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stdout.fnmatch_lines(
+        ["devsecops: no finding or baseline entry is 'B999[[]nowhere[]]'*"]
+    )
