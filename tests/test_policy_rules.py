@@ -137,11 +137,11 @@ def test_a_minimum_severity_narrows_a_rule() -> None:
     ) == [(Verdict.NEW, 1), (Verdict.BELOW_GATE, 2)]
 
 
-def test_an_ignored_finding_is_never_accepted_and_its_entry_goes_stale() -> None:
+def test_an_ignored_finding_keeps_its_baseline_entry_without_a_stale_failure() -> None:
     rules = [{"rule": "B101", "action": "ignore", "reason": "asserts"}]
     entry = Entry(fingerprint="a" * 24, scanner="bandit", rule="B101", path="tests/t.py")
     found = finding("B101", "tests/t.py", Severity.LOW, "a")
-    assert verdicts(rules, found, entries=(entry,)) == [(Verdict.IGNORED, 1), (Verdict.STALE, None)]
+    assert verdicts(rules, found, entries=(entry,)) == [(Verdict.IGNORED, 1)]
 
 
 def test_fail_beats_the_baseline_and_gate_rules_leave_it_in_charge() -> None:

@@ -101,12 +101,15 @@ def decide(results: Sequence[ScanResult], baseline: Baseline, policy: Policy) ->
             entry = entries.get(finding.fingerprint)
             if entry is not None and entry.scanner != result.scanner:
                 entry = None
-            if rule is not None and rule.action == "ignore":
-                # Never accepted either: an entry for it is stale, and the update removes it.
-                decisions.append(Decision(Verdict.IGNORED, result.scanner, finding, rule=rule))
-                continue
             if entry is not None:
+                # Its finding is still there, so the entry is not stale: a reviewed entry is
+                # never lost because a policy rule now ignores the same finding.
                 matched.add(entry.fingerprint)
+            if rule is not None and rule.action == "ignore":
+                decisions.append(
+                    Decision(Verdict.IGNORED, result.scanner, finding, entry, rule=rule)
+                )
+                continue
             decisions.append(_decide_one(finding, entry, rule, policy, result.scanner))
         for entry in stale_entries(result, baseline, matched):
             decisions.append(Decision(Verdict.STALE, result.scanner, None, entry))
