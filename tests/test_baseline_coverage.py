@@ -181,3 +181,25 @@ def test_a_failed_scanner_removes_nothing(two_folders: pytest.Pytester) -> None:
     )
     update.stdout.fnmatch_lines(["*kept 5 entries not covered by this run"])
     assert baseline.read_bytes() == before
+
+
+def test_a_dast_scan_stopped_by_its_limits_covers_no_entry() -> None:
+    from pytest_devsecops.dast.interface import DastReport, PageVisit
+    from pytest_devsecops.scanners.dast import build_result
+
+    page = PageVisit("GET", "http://127.0.0.1:1/", 200, size=10)
+    full = build_result(
+        "dast", "builtin", DastReport("builtin", "http://127.0.0.1:1/", (page,)), 1, "", 0.0
+    )
+    assert full.complete
+    assert covers(full, entry("dast", "GET /search"))
+    stopped = build_result(
+        "dast",
+        "builtin",
+        DastReport("builtin", "http://127.0.0.1:1/", (page,), stopped="max pages (1) reached"),
+        1,
+        "",
+        0.0,
+    )
+    assert stopped.complete  # a limit the user chose is not a failure...
+    assert not covers(stopped, entry("dast", "GET /search"))  # ...but proves nothing either
