@@ -82,12 +82,9 @@ def explain(node_id: str, decision: Decision, policy: Policy, baseline: str) -> 
         return lines
     gate = decision.gate or policy.fail_on
     source = f"policy {rule.name}'s fail_on" if rule is not None and rule.fail_on else "fail-on"
-    if finding is not None and finding.policy:
-        lines.append(f"  3. gate: the DAST rules file says {finding.policy!r} for this rule")
-    else:
-        compare = ">=" if finding is not None and finding.severity >= gate else "<"
-        severity = finding.severity if finding is not None else "?"
-        lines.append(f"  3. gate: severity {severity} {compare} {source} = {gate}")
+    compare = ">=" if finding is not None and finding.severity >= gate else "<"
+    severity = finding.severity if finding is not None else "?"
+    lines.append(f"  3. gate: severity {severity} {compare} {source} = {gate}")
     lines.append("  decided by: the gate")
     return lines
 

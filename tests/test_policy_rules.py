@@ -191,3 +191,14 @@ def test_acceptance_rules_refuse_incomplete_or_far_out_entries() -> None:
     assert "expires 2030-01-01, later than 2026-11-28" in rules.refusal(far)
     never = Entry("a" * 24, "bandit", "B1", reason="ok", owner="ann")
     assert "expires never" in rules.refusal(never)
+
+
+def test_a_rules_file_level_is_a_rule_of_the_same_engine_after_the_users() -> None:
+    import dataclasses
+
+    flagged = dataclasses.replace(finding("10010", "", Severity.LOW, "a"), policy="fail")
+    assert verdicts([], flagged) == [(Verdict.NEW, 0)]
+    # the user's own rules come first
+    assert verdicts([{"rule": "10010", "action": "report"}], flagged) == [(Verdict.BELOW_GATE, 1)]
+    warned = dataclasses.replace(finding("10020", "", Severity.HIGH, "b"), policy="report")
+    assert verdicts([], warned) == [(Verdict.BELOW_GATE, 0)]

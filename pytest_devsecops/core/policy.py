@@ -129,11 +129,7 @@ def _decide_one(
         verdict = Verdict.EXPIRED if entry.expired(policy.today) else Verdict.ACCEPTED
         return Decision(verdict, scanner, finding, entry, rule)
     gate = rule.fail_on if rule is not None and rule.fail_on else policy.fail_on
-    # A rules file's levels (DAST: FAIL, WARN/INFO) act at the gate, as they always have.
-    if finding.policy == "fail" or (finding.severity >= gate and finding.policy != "report"):
-        verdict = Verdict.NEW
-    else:
-        verdict = Verdict.BELOW_GATE
+    verdict = Verdict.NEW if finding.severity >= gate else Verdict.BELOW_GATE
     return Decision(verdict, scanner, finding, None, rule, gate=gate)
 
 

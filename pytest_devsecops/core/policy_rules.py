@@ -24,8 +24,8 @@ class PolicyError(ValueError):
 class Rule:
     """One policy rule; empty match fields match everything."""
 
-    index: int  # 1-based position in its file (0 for built-in rules)
-    origin: str  # where it was written, e.g. "pyproject.toml [[tool.devsecops.rules]]"
+    index: int  # 1-based position in its file (0 for rules that are not in the policy file)
+    origin: str  # the file it is in; for index 0 its whole name, e.g. "built-in rule B101-in-tests"
     action: str  # ignore | report | fail | gate
     scanner: str = ""
     rule: str = ""
@@ -36,7 +36,7 @@ class Rule:
 
     @property
     def name(self) -> str:
-        return f"built-in rule {self.origin}" if not self.index else f"rule {self.index}"
+        return self.origin if not self.index else f"rule {self.index}"
 
     def describe(self) -> str:
         """E.g. `rule 2 (pyproject.toml): gate at high for iac in infra/dev/**`."""
@@ -70,7 +70,19 @@ class Rule:
 
 
 def first_match(rules: Sequence[Rule], finding: Finding) -> Rule | None:
-    return next((rule for rule in rules if rule.matches(finding)), None)
+    """The first matching rule; after the policy's rules, a rules file's level for the finding."""
+    found = next((rule for rule in rules if rule.matches(finding)), None)
+    if found is None and finding.policy in ("fail", "report"):
+        # The DAST rules file (zap-baseline's FAIL, WARN/INFO) set this level when the finding
+        # was made; it is one more rule of the same engine, after the user's own.
+        return Rule(
+            index=0,
+            origin="DAST rules file (devsecops_zap_rules)",
+            action=finding.policy,
+            scanner=finding.scanner,
+            rule=finding.rule,
+        )
+    return found
 
 
 def places_of(finding: Finding) -> tuple[str, ...]:
@@ -163,7 +175,7 @@ def default_rules(testpaths: Iterable[str]) -> tuple[Rule, ...]:
     return (
         Rule(
             index=0,
-            origin="B101-in-tests",
+            origin="built-in rule B101-in-tests",
             action="ignore",
             scanner="bandit",
             rule="B101",
