@@ -15,13 +15,13 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 3 status items. Failing (the demo gates at "low"):
-    # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests, and
-    # 6 site-wide findings on the functional tests' own traffic.
-    result.assert_outcomes(passed=7, failed=48)
+    # Passing: 4 functional tests and 4 status items. Failing (the demo gates at "low"):
+    # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests,
+    # 6 site-wide findings on the functional tests' own traffic, and 7 container image items.
+    result.assert_outcomes(passed=8, failed=55)
     result.stdout.fnmatch_lines_random(
         [
-            "bandit *: 4 files scanned*, complete; 6 findings: 6 failed*",
+            "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
@@ -31,6 +31,10 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/dast::20019-1[[]GET /go next[]]*",
             "SUBFAILED[[]40012[[]GET /search q[]][]] tests/test_web.py::test_web_front_end_passes_a_dast_scan*",
             "FAILED devsecops/dast-traffic::10038-1[[]site-wide[]]*",
+            "trivy + OSV *: 1 image scanned*, complete; 7 findings: 7 failed*",
+            "FAILED devsecops/image::DEBIAN-CVE-2024-0727[[]shop:1.0 openssl@3.0.11-1~deb12u2[]]*",
+            "FAILED devsecops/image::DS-0002[[]shop:1.0[]]*",
+            "FAILED devsecops/image::secret-aws-access-key-id[[]shop:1.0 /app/settings.py[]]*",
         ]
     )
     for decoy in ("/safe-search", "/help/passwd", "/sql-help", "/safe-go"):
