@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .core import sanitise
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.redact import printable, redact
@@ -36,16 +37,18 @@ def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionSc
         try:
             result = scanner.scan(scoped)
         except Exception as exc:
-            trace = printable(redact("".join(traceback.format_exception(exc)[-6:])))
+            trace = printable(redact("".join(traceback.format_exception(exc)[-6:])), multiline=True)
             result = ScanResult(
                 scanner.name,
                 scanner.name,
                 "",
-                error=f"the scanner raised {exc!r}\n{trace}",
+                error=f"the scanner raised {printable(redact(repr(exc)))}\n{trace}",
                 hint="this is a bug in the scanner plugin; please report it with the trace",
             )
         if result.scanner != scanner.name:
             result = dataclasses.replace(result, scanner=scanner.name)
+        # One redaction and escaping step for every scanner, before fingerprints are computed.
+        result = sanitise.result(result)
         results.append(dataclasses.replace(result, findings=tuple(assign(result.findings))))
     return SessionScan(tuple(results), datetime.date.today())
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.finding import Finding, ScanResult
 from ..core.policy import Decision, Verdict
+from ..core.redact import json_safe
 from .interface import OUTCOME_WORDS, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -19,7 +20,7 @@ class SarifReporter:
     def render(self, report: Report) -> str:
         runs = [_run(result, report) for result in report.results]
         log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
-        return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _run(result: ScanResult, report: Report) -> dict[str, Any]:
