@@ -1,0 +1,87 @@
+"""Resolve a path named by an untrusted file and check it stays in the project and is a plain file.
+
+A requirements file, an OSV record or an imported SARIF log can name (or be) a symlink to
+anything: `/proc/self/environ`, a FIFO that blocks the reader forever, `~/.ssh/id_rsa`. Every
+reader of such a path goes through `checked_file` (and `read_bytes` to open it).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+# Pseudo-filesystems: their "regular" files are the kernel's or another process's state.
+_PSEUDO_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+class PathRefused(Exception):
+    """The path leaves the allowed folder or is not a regular file; the message names it."""
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (resolved, symlinks followed) is `folder` or inside it."""
+    resolved, base = path.resolve(), folder.resolve()
+    return resolved == base or base in resolved.parents
+
+
+def checked_file(path: Path, root: Path | None = None, what: str = "file") -> Path:
+    """The resolved `path` if it is a regular file inside `root` (when given); never opens it.
+
+    Raises PathRefused naming the path and what it resolved to: outside `root`, a FIFO, a
+    socket, a device, a folder, a file in /proc, /sys or /dev, or missing.
+    """
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # missing, a link loop, unreadable folder
+        raise PathRefused(f"{what} {path} cannot be resolved: {exc.__class__.__name__}") from None
+    if root is not None and not is_inside(resolved, root):
+        raise PathRefused(
+            f"{what} {path} resolves to {resolved}, outside {root.resolve()}; "
+            "only paths inside the project are read"
+        )
+    if any(resolved == pseudo or pseudo in resolved.parents for pseudo in _PSEUDO_ROOTS):
+        raise PathRefused(f"{what} {path} resolves to {resolved}, a pseudo-file; refused")
+    try:
+        mode = os.stat(resolved).st_mode
+    except OSError as exc:
+        raise PathRefused(f"{what} {path} cannot be inspected: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise PathRefused(f"{what} {path} is {_kind(mode)}, not a regular file; refused")
+    return resolved
+
+
+def read_bytes(path: Path, limit: int, root: Path | None = None, what: str = "file") -> bytes:
+    """The content of a checked regular file, refusing files larger than `limit` bytes.
+
+    The file is opened non-blocking and re-checked on the open descriptor, so a FIFO swapped
+    in after the check can neither block us nor be read.
+    """
+    resolved = checked_file(path, root, what)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(resolved, flags | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PathRefused(f"{what} {path} is {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise PathRefused(f"{what} {path} is {info.st_size} bytes, over the {limit}-byte cap")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise PathRefused(f"{what} {path} is over the {limit}-byte cap")
+    return data
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
