@@ -9,12 +9,15 @@ child's process group, and other platforms, are not covered: there only teardown
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import os
 import signal
+import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -71,3 +74,54 @@ def restore_sigterm(previous: _Handler) -> None:
         return
     if signal.getsignal(signal.SIGTERM) is _terminate_as_interrupt:
         signal.signal(signal.SIGTERM, previous)
+
+
+# Waits for EOF on stdin (we closed it, or we died), then kills the watched process group,
+# unless we said "done" first (a normal stop already took care of it).
+_WATCHDOG = """
+import os, signal, sys, time
+group = int(sys.argv[1])
+said = sys.stdin.buffer.read()
+if said.startswith(b"done"):
+    sys.exit(0)
+for number in (signal.SIGTERM, signal.SIGKILL):
+    try:
+        os.killpg(group, number)
+    except (ProcessLookupError, PermissionError):
+        sys.exit(0)
+    time.sleep(3)
+"""
+
+
+@contextlib.contextmanager
+def tied_to_us(child: subprocess.Popen[bytes]) -> Iterator[None]:
+    """While inside: SIGTERM unwinds like Ctrl-C, and a watchdog kills `child`'s whole process
+    group if we die without stopping it (SIGKILL, a crashed xdist worker)."""
+    previous = handle_sigterm()
+    watchdog = _start_watchdog(child.pid)
+    try:
+        yield
+    finally:
+        if watchdog is not None and watchdog.stdin is not None:
+            with contextlib.suppress(OSError):
+                watchdog.stdin.write(b"done")
+                watchdog.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(timeout=5)
+        restore_sigterm(previous)
+
+
+def _start_watchdog(group: int) -> subprocess.Popen[bytes] | None:
+    if os.name != "posix":  # pragma: no cover - no process groups
+        return None
+    try:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed code, no shell
+            [sys.executable, "-I", "-c", _WATCHDOG, str(group)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a signal to our group must not take the watchdog too
+            env={"PATH": os.environ.get("PATH", "")},
+        )
+    except OSError:
+        return None
