@@ -60,15 +60,16 @@ def locked(folder: Path) -> Iterator[None]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temp file beside `path`, fsync it, then rename it over `path`."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    # An existing file keeps its mode; a new one gets what open() would give it (the umask),
+    # not mkstemp's 0600.
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -88,6 +89,12 @@ def replace_if_unchanged(path: Path, data: bytes, expected_sha256: str, root: Pa
             write_atomic(proposed, data)
             raise ConcurrentEditError(target, proposed)
         write_atomic(target, data)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(current)
+    return current
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -85,3 +85,45 @@ def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"
     return "a special file"
+
+
+def given_on_command_line(args: tuple[str, ...] | list[str], path: Path) -> bool:
+    """Whether `path` was typed on the command line as an absolute path (not from addopts or
+    a committed config file, which a pull request can change)."""
+    for arg in args:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if value and os.path.isabs(value) and Path(value) == path:
+            return True
+    return False
+
+
+def report_destination(path: Path, root: Path, explicit: bool) -> Path:
+    """Where a report may be written: inside `root` after symlinks, unless `explicit`.
+
+    Missing folders are created inside the project only; outside it (an explicit absolute
+    path) the folder must exist. The file itself must not be a link or a special file.
+    """
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    missing = path.parent.relative_to(existing)
+    if ".." in missing.parts:
+        raise PathRefused(f"{path}: '..' in a folder that does not exist yet; refused")
+    resolved_parent = existing.resolve() / missing
+    inside = is_inside(resolved_parent, root)
+    if not inside and not explicit:
+        raise PathRefused(
+            f"{path} resolves to {resolved_parent / path.name}, outside {root.resolve()}; "
+            "to write a report there, give its absolute path on the command line"
+        )
+    if not path.parent.exists():
+        if not inside:
+            raise PathRefused(f"folder {path.parent} does not exist (outside the project, so "
+                              "it is not created for you)")  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+    target = path.parent.resolve() / path.name
+    if target.is_symlink():
+        raise PathRefused(f"{path} is a symbolic link; refusing to write through it")
+    if target.exists() and not target.is_file():
+        raise PathRefused(f"{path} exists and is not a regular file")
+    return target
