@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable
 MASK = "***"
 WINDOW = 4096  # redact() works on windows this long, overlapping by OVERLAP
 OVERLAP = 512
+# Longer text is cut (and says so) before redaction: nothing we show needs more, and the
+# cost stays bounded (a 2 MiB body costs what 192 KiB does). A 160 KB source line fits.
+MAX_REDACT = 192 * 1024
 
 _SENSITIVE_NAME = (
     r"(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key"
@@ -56,10 +59,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Credentials in URLs: scheme://user:password@host and scheme://token@host.
     (
-        re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://[^\s/@:'\"]{0,200}:)[^\s/@'\"]{1,200}(?=@)"),
+        re.compile(r"(://[^\s/@:'\"]{0,200}:)[^\s/@'\"]{1,200}(?=@)"),
         _keep_prefix,
     ),
-    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://)[A-Za-z0-9_.~%-]{16,200}(?=@)"), _keep_prefix),
+    (re.compile(r"(://)[A-Za-z0-9_.~%-]{16,200}(?=@)"), _keep_prefix),
     # curl/wget style: -u user:pass, --user user:pass, --password pass, --proxy-user u:p.
     (
         re.compile(
@@ -88,7 +91,7 @@ _RULES: tuple[_Rule, ...] = (
     # name = "quoted value" (code, YAML, JSON, keyword arguments, dict keys).
     (
         re.compile(
-            rf"(?i)(\b[\w.-]{{0,40}}{_SENSITIVE_NAME}[\w-]{{0,40}}['\"]?\s{{0,5}}(?::=|[:=]|=>|->)\s{{0,5}}"
+            rf"(?i)({_SENSITIVE_NAME}[\w-]{{0,40}}['\"]?\s{{0,5}}(?::=|[:=]|=>|->)\s{{0,5}}"
             r"[rbuf]{0,2}(['\"]))[^'\"\n]{1,1000}(?P<close>\2)"
         ),
         _keep_prefix,
@@ -96,7 +99,7 @@ _RULES: tuple[_Rule, ...] = (
     # name=value (environment, INI, command lines), unquoted.
     (
         re.compile(
-            rf"(?i)(\b[\w.-]{{0,40}}{_SENSITIVE_NAME}[\w-]{{0,40}}\s{{0,5}}(?::=|[:=]|=>)\s{{0,5}})"
+            rf"(?i)({_SENSITIVE_NAME}[\w-]{{0,40}}\s{{0,5}}(?::=|[:=]|=>)\s{{0,5}})"
             r"(?!['\"])(?![\s,;)\]}]|$)(?!None\b|null\b|True\b|False\b|os\.|getenv|environ)"
             r"[^\s'\",;()\[\]{}]{1,1000}"
         ),
@@ -105,7 +108,7 @@ _RULES: tuple[_Rule, ...] = (
     # --password value / --token value on a command line.
     (
         re.compile(
-            rf"(?i)((?:^|\s)--?[\w-]{{0,30}}{_SENSITIVE_NAME}[\w-]{{0,30}}\s{{1,5}}['\"]?)(?!-)[^\s'\"]{{1,500}}"
+            rf"(?i)((?<![\w-])--?[\w-]{{0,30}}{_SENSITIVE_NAME}[\w-]{{0,30}}\s{{1,5}}['\"]?)(?!-)[^\s'\"]{{1,500}}"
         ),
         _keep_prefix,
     ),
@@ -153,6 +156,9 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     for secret in extra:
         if secret:
             text = text.replace(secret, MASK)
+    if len(text) > MAX_REDACT:
+        dropped = len(text) - MAX_REDACT
+        text = text[:MAX_REDACT] + f"... [{dropped} more characters not shown]"
     if len(text) <= WINDOW:
         return _redact_window(text)
     return _redact_long(text)
