@@ -118,3 +118,53 @@ def test_children_die_with_their_parent(tmp_path: Path) -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:
+    import socket
+    import threading
+
+    from pytest_devsecops.core.severity import Severity
+    from pytest_devsecops.scanners.dependencies import audit
+    from pytest_devsecops.scanners.dependencies.model import Dependency
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            try:
+                while not stop.is_set():  # a header byte every 0.2 s, never silent for 1 s
+                    connection.sendall(b"X")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    dependencies = [Dependency("requests", "2.0.0", "requirements.txt", 1)] * 3
+    started = time.monotonic()
+    try:
+        outcome = audit.online(
+            dependencies,
+            "osv",
+            1.0,
+            Severity.MEDIUM,
+            osv_url=f"http://127.0.0.1:{port}/v1/query",
+            budget=30,
+        )
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 10
+    assert outcome.audited == ()
+    assert len(outcome.gaps) == 3
+    assert "no complete answer within 2s" in outcome.gaps[0].reason

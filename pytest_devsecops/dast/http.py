@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import socket
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ..core import deadline
 from .scope import Scope, ScopeError
 
 MAX_BODY = 2 * 1024 * 1024
@@ -60,36 +56,6 @@ class RequestBudgetExceeded(Exception):
     """The scan used every request it was allowed."""
 
 
-# The sockets the current thread's request is using, so its deadline can cut them.
-_IN_FLIGHT = threading.local()
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def getresponse(self) -> Any:
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> Any:
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-def _watch(sock: socket.socket | None) -> None:
-    watched = getattr(_IN_FLIGHT, "sockets", None)
-    if watched is not None and sock is not None:
-        watched.append(sock)
-
-
 class _ScanAdapter(HTTPAdapter):
     """Connections whose reads a deadline can cut; for HTTPS pinned to an IP, SNI and the
     certificate check use the scope's host name (the URL carries the checked address)."""
@@ -103,34 +69,7 @@ class _ScanAdapter(HTTPAdapter):
             kwargs["server_hostname"] = self._hostname
             kwargs["assert_hostname"] = self._hostname
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[threading.Event]:
-    """Shut the request's sockets down after `seconds` in all: a server that drips its
-    headers a byte at a time never trips the per-read timeout, but it trips this."""
-    expired = threading.Event()
-    watched: list[socket.socket] = []
-    _IN_FLIGHT.sockets = watched
-
-    def cut() -> None:
-        expired.set()
-        for sock in list(watched):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    timer = threading.Timer(seconds, cut)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield expired
-    finally:
-        timer.cancel()
-        _IN_FLIGHT.sockets = None
+        deadline.watch_pools(self.poolmanager)
 
 
 class HttpClient:
@@ -201,7 +140,7 @@ class HttpClient:
         started = time.monotonic()
         try:
             with (
-                _deadline(self.timeout * 3) as expired,
+                deadline.cut_after(self.timeout * 3 + 0.5) as expired,
                 self.session.request(
                     method,
                     pinned,
