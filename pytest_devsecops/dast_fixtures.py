@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from . import options_dast
+from .core import sanitise
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Verdict
@@ -74,6 +75,7 @@ class DastCheck:
             self.late.config_file,
             time.monotonic() - started,
         )
+        result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
         self.result = result
         decisions = self.late.decide(result)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pytest
 
 from . import messages
-from .core import atomic, baseline_update
+from .core import atomic, baseline_update, sanitise
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Coverage, Finding, ScanResult
@@ -101,7 +101,8 @@ class LateFindings:
             self._collect_from_zap(session)
         if not self.traffic.alerts:
             return
-        findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
+        alerts = to_findings(tuple(self.traffic.alerts), "dast", self.config_file)
+        findings = assign(sanitise.finding(finding) for finding in alerts)  # redacted, escaped
         # Fingerprints stay the "dast" scanner's (one baseline for every DAST mode); the result is
         # its own "dast-traffic" run in the reports.
         checked = tuple(sorted(self.traffic.urls or {a.url for a in self.traffic.alerts}))

@@ -156,7 +156,8 @@ def _run_windows(
 
 
 def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
+    """Decoded as `text=True` would: UTF-8 (bad bytes replaced), universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
