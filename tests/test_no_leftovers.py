@@ -114,3 +114,60 @@ def test_the_zap_api_key_is_not_on_the_command_line() -> None:
             assert settings.stat().st_mode & 0o777 == 0o600
             assert settings.parent.stat().st_mode & 0o777 == 0o700
     assert not settings.exists()
+
+
+ZAP_TEST = textwrap.dedent(
+    """\
+    import sys, time
+    from pytest_devsecops.dast.zap.launcher import launched
+
+    def test_uses_zap():
+        with launched(f"{sys.executable} {DAEMON} -marker {FOLDER}", timeout=30):
+            open(f"{FOLDER}/ready", "w").write("1")
+            time.sleep(300)
+    """
+)
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in argv and not gone(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_launched_zap_dies_with_pytest(tmp_path: Path, how: signal.Signals) -> None:
+    daemon = Path(__file__).parent / "standins" / "zap_daemon.py"
+    test_file = tmp_path / "test_zap.py"
+    test_file.write_text(
+        ZAP_TEST.replace("{DAEMON}", str(daemon)).replace("{FOLDER}", str(tmp_path))
+    )
+    pytest_run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "ready").exists():
+            assert time.monotonic() < deadline, "ZAP never became ready"
+            time.sleep(0.1)
+        zap = processes_with(str(tmp_path))
+        assert zap
+        pytest_run.send_signal(how)
+        pytest_run.wait(timeout=30)
+        assert wait_gone(zap), f"ZAP left running after {how.name}"
+    finally:
+        if pytest_run.poll() is None:
+            pytest_run.kill()
+            pytest_run.wait()
+        for pid in processes_with(str(tmp_path)):
+            os.kill(pid, signal.SIGKILL)

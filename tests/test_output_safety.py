@@ -184,3 +184,28 @@ def test_no_secret_from_a_flagged_line_reaches_terminal_or_junit(
         assert "\x1b" not in produced
         assert "\u202e" not in produced
     ET.fromstring(junit.read_bytes())  # noqa: S314 - our own JUnit file, checked to be valid XML
+
+
+def test_hostile_baseline_fields_reach_the_terminal_escaped(project: pytest.Pytester) -> None:
+    first = project.runpytest("--devsecops", "--devsecops-update-baseline")
+    assert first.ret == pytest.ExitCode.OK
+    baseline = project.path / ".devsecops-baseline.yml"
+    text = baseline.read_text()
+    text = text.replace('reason: ""', 'reason: "ok\\e[2J\\e]8;;https://evil/\\e\\\\x\\nFORGED"', 1)
+    text = text.replace('owner: ""', 'owner: "me\\u202e"', 1)
+    text += (
+        '  - fingerprint: "000000000000000000000000"\n'
+        "    scanner: bandit\n"
+        '    rule: "B999\\e[31m"\n'
+        '    path: "gone\\n1 passed.py"\n'
+        '    title: "t"\n'
+        "    severity: high\n"
+    )
+    baseline.write_text(text)
+    result = project.runpytest("--devsecops", "-v", "-rA")
+    output = result.stdout.str()
+    assert "stale" in output
+    assert "\x1b" not in output
+    assert "\u202e" not in output
+    assert not any(line.startswith("FORGED") for line in output.splitlines())
+    assert not any(line.startswith("1 passed.py") for line in output.splitlines())
