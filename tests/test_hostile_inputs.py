@@ -151,3 +151,26 @@ def test_memory_stays_bounded_on_a_huge_record(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert "HUGE-2.yaml" in run.stdout
     assert time.monotonic() - started < 60
+
+
+def test_a_fifo_in_the_project_does_not_block_the_bandit_file_walk(tmp_path: Path) -> None:
+    from pytest_devsecops.scanners import bandit_files
+
+    os.mkfifo(tmp_path / "run")  # extensionless: looked at for a python shebang
+    (tmp_path / "tool").write_text("#!/usr/bin/env python3\nprint(1)\n")
+    found: list[Path] = []
+    walker = threading.Thread(
+        target=lambda: found.extend(bandit_files.python_scripts((tmp_path,), [])), daemon=True
+    )
+    walker.start()
+    walker.join(5)
+    assert not walker.is_alive(), "opening a FIFO blocked the file walk"
+    assert [path.name for path in found] == ["tool"]
+
+
+def test_a_dast_rules_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    from pytest_devsecops.dast import rules_file
+
+    os.mkfifo(tmp_path / "rules.tsv")
+    with pytest.raises(rules_file.RulesFileError, match="FIFO"):
+        rules_file.load(tmp_path / "rules.tsv")

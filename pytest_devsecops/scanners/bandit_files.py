@@ -46,8 +46,9 @@ def python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Pat
 
 def _has_python_shebang(path: Path) -> bool:
     try:
+        paths.checked_file(path)  # a FIFO named `run` would block open() forever
         with path.open("rb") as handle:
             first = handle.readline(200)
-    except OSError:
+    except (OSError, paths.PathRefused):
         return False
     return first.startswith(b"#!") and b"python" in first
