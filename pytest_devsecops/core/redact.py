@@ -24,7 +24,12 @@ _SENSITIVE_NAME = (
     r"(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|client[_-]?secret|auth(?!or)|credentials?|session[_-]?id|cookie|signature)"
 )
-_Rule = tuple["re.Pattern[str]", "str | Callable[[re.Match[str]], str]"]
+_Rule = tuple["re.Pattern[str]", "str | Callable[[re.Match[str]], str]", tuple[str, ...]]
+# A rule only runs on a window that contains one of its anchors (lower case): cheap `in`
+# checks spare most windows most rules.
+_NAME_ANCHORS = (
+    "pass", "pwd", "secret", "token", "key", "auth", "credential", "session", "cookie", "signature"
+)  # fmt: skip
 
 
 def _keep_prefix(match: re.Match[str]) -> str:
@@ -56,19 +61,18 @@ _RULES: tuple[_Rule, ...] = (
             r"|[A-Za-z0-9+/=\s:,.-]{0,8000})"
         ),
         MASK,
+        ("private key",),
     ),
     # Credentials in URLs: scheme://user:password@host and scheme://token@host.
-    (
-        re.compile(r"(://[^\s/@:'\"]{0,200}:)[^\s/@'\"]{1,200}(?=@)"),
-        _keep_prefix,
-    ),
-    (re.compile(r"(://)[A-Za-z0-9_.~%-]{16,200}(?=@)"), _keep_prefix),
+    (re.compile(r"(://[^\s/@:'\"]{0,200}:)[^\s/@'\"]{1,200}(?=@)"), _keep_prefix, ("://",)),
+    (re.compile(r"(://)[A-Za-z0-9_.~%-]{16,200}(?=@)"), _keep_prefix, ("://",)),
     # curl/wget style: -u user:pass, --user user:pass, --password pass, --proxy-user u:p.
     (
         re.compile(
             r"(?i)((?:^|\s)(?:-u|--user|--proxy-user)[\s=]{1,5}['\"]?[^\s:'\"]{0,100}:)[^\s'\"]{1,200}"
         ),
         _keep_prefix,
+        ("-u",),
     ),
     # HTTP authorization headers and bearer tokens.
     (
@@ -77,8 +81,9 @@ _RULES: tuple[_Rule, ...] = (
             r"[^\s'\",;]{1,1000}"
         ),
         _keep_prefix,
+        ("authorization",),
     ),
-    (re.compile(r"(?i)(\bbearer\s{1,5})[A-Za-z0-9._~+/=-]{8,1000}"), _keep_prefix),
+    (re.compile(r"(?i)(\bbearer\s{1,5})[A-Za-z0-9._~+/=-]{8,1000}"), _keep_prefix, ("bearer",)),
     # Auth tuples: auth=("user", "password"), HTTPBasicAuth("user", "password").
     (
         re.compile(
@@ -87,6 +92,7 @@ _RULES: tuple[_Rule, ...] = (
             r"[^'\"\n]{1,500}(?P<close>\3)"
         ),
         _keep_prefix,
+        ("auth", "credential"),
     ),
     # name = "quoted value" (code, YAML, JSON, keyword arguments, dict keys).
     (
@@ -95,6 +101,7 @@ _RULES: tuple[_Rule, ...] = (
             r"[rbuf]{0,2}(['\"]))[^'\"\n]{1,1000}(?P<close>\2)"
         ),
         _keep_prefix,
+        _NAME_ANCHORS,
     ),
     # name=value (environment, INI, command lines), unquoted.
     (
@@ -104,6 +111,7 @@ _RULES: tuple[_Rule, ...] = (
             r"[^\s'\",;()\[\]{}]{1,1000}"
         ),
         _unquoted,
+        _NAME_ANCHORS,
     ),
     # --password value / --token value on a command line.
     (
@@ -111,25 +119,39 @@ _RULES: tuple[_Rule, ...] = (
             rf"(?i)((?<![\w-])--?[\w-]{{0,30}}{_SENSITIVE_NAME}[\w-]{{0,30}}\s{{1,5}}['\"]?)(?!-)[^\s'\"]{{1,500}}"
         ),
         _keep_prefix,
+        _NAME_ANCHORS,
     ),
     # Provider token formats.
-    (re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"), MASK),  # AWS access key ids
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,255}\b"), MASK),  # GitHub tokens
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,255}\b"), MASK),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,100}\b"), MASK),  # GitLab
-    (re.compile(r"\bxox[abprse]-[A-Za-z0-9-]{10,255}\b"), MASK),  # Slack
-    (re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,255}\b"), MASK),  # Stripe
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), MASK),  # Google API keys
-    (re.compile(r"\bya29\.[0-9A-Za-z_-]{20,1000}"), MASK),  # Google OAuth
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,255}\b"), MASK),  # OpenAI, Anthropic
-    (re.compile(r"\bSG\.[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}\b"), MASK),  # SendGrid
-    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), MASK),
-    (re.compile(r"\bpypi-[A-Za-z0-9_-]{50,1000}"), MASK),
-    (re.compile(r"\bhooks\.slack\.com/services/[A-Za-z0-9/]{20,100}"), MASK),
+    (
+        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+        MASK,
+        ("akia", "asia", "abia", "acca"),
+    ),  # AWS access key ids
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,255}\b"), MASK, ("gh",)),  # GitHub tokens
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,255}\b"), MASK, ("github_pat_",)),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,100}\b"), MASK, ("glpat-",)),  # GitLab
+    (re.compile(r"\bxox[abprse]-[A-Za-z0-9-]{10,255}\b"), MASK, ("xox",)),  # Slack
+    (
+        re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,255}\b"),
+        MASK,
+        ("k_live_", "k_test_"),
+    ),  # Stripe
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), MASK, ("aiza",)),  # Google API keys
+    (re.compile(r"\bya29\.[0-9A-Za-z_-]{20,1000}"), MASK, ("ya29.",)),  # Google OAuth
+    (
+        re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,255}\b"),
+        MASK,
+        ("sk-",),
+    ),  # OpenAI, Anthropic
+    (re.compile(r"\bSG\.[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}\b"), MASK, ("sg.",)),  # SendGrid
+    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), MASK, ("npm_",)),
+    (re.compile(r"\bpypi-[A-Za-z0-9_-]{50,1000}"), MASK, ("pypi-",)),
+    (re.compile(r"\bhooks\.slack\.com/services/[A-Za-z0-9/]{20,100}"), MASK, ("hooks.slack.com",)),
     # JSON web tokens.
     (
         re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{0,1000}"),
         MASK,
+        ("eyj",),
     ),
 )
 # Candidate high-entropy literals; judged by _looks_random (pure Python, linear).
@@ -180,8 +202,10 @@ def _redact_long(text: str) -> str:
 
 
 def _redact_window(text: str) -> str:
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    for pattern, replacement, anchors in _RULES:
+        if any(anchor in lowered for anchor in anchors):
+            text = pattern.sub(replacement, text)
     return _TOKEN.sub(lambda m: MASK if _looks_random(m.group()) else m.group(), text)
 
 
