@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import json
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from .core.redact import printable, redact
 from .scanners.interface import ScanContext, Scanner
 
 RESULTS_FORMAT = 1
+BUDGET_GRACE = 5.0  # seconds a scan may overrun devsecops_timeout (reaping, parsing)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,7 @@ def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionSc
     for scanner in scanners:
         workdir = Path(tempfile.mkdtemp(prefix=f"{scanner.name}-", dir=context.workdir))
         scoped = dataclasses.replace(context, workdir=workdir)
+        started = time.monotonic()
         try:
             result = scanner.scan(scoped)
         except Exception as exc:
@@ -47,10 +50,25 @@ def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionSc
             )
         if result.scanner != scanner.name:
             result = dataclasses.replace(result, scanner=scanner.name)
+        # A scanner with a longer limit of its own (DAST's max_seconds) declares it.
+        budget = max(context.timeout, float(getattr(scanner, "time_budget", 0.0)))
+        result = _within_budget(result, time.monotonic() - started, budget)
         # One redaction and escaping step for every scanner, before fingerprints are computed.
         result = sanitise.result(result)
         results.append(dataclasses.replace(result, findings=tuple(assign(result.findings))))
     return SessionScan(tuple(results), datetime.date.today())
+
+
+def _within_budget(result: ScanResult, took: float, budget: float) -> ScanResult:
+    """A scan that ran past its time budget fails its status item, even if it came back:
+    in-process work cannot be killed, but it must not pass after overrunning."""
+    if result.error or took <= budget + BUDGET_GRACE:
+        return result
+    return dataclasses.replace(
+        result,
+        error=f"the scan took {took:.0f}s, over its {budget:g}s budget (devsecops_timeout)",
+        hint="raise devsecops_timeout, or find out what made the scan slow (see its notes)",
+    )
 
 
 def save(scan: SessionScan, path: Path) -> None:

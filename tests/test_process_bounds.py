@@ -168,3 +168,25 @@ def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:
     assert outcome.audited == ()
     assert len(outcome.gaps) == 3
     assert "no complete answer within 2s" in outcome.gaps[0].reason
+
+
+def test_in_process_work_over_its_budget_fails_the_status_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops import runner
+    from pytest_devsecops.core.finding import ScanResult
+    from pytest_devsecops.scanners.interface import ScanContext
+
+    class Slow:
+        name = "slow"
+
+        def scan(self, context: ScanContext) -> ScanResult:
+            time.sleep(0.3)
+            return ScanResult("slow", "slow tool", "1")
+
+    monkeypatch.setattr(runner, "BUDGET_GRACE", 0.0)
+    context = ScanContext(tmp_path, (tmp_path,), (), 0.1, tmp_path)
+    (result,) = runner.run_scanners([Slow()], context).results
+    assert "over its 0.1s budget" in result.error
+    within = ScanContext(tmp_path, (tmp_path,), (), 30, tmp_path)
+    assert runner.run_scanners([Slow()], within).results[0].error == ""
