@@ -58,6 +58,7 @@ class DastCheck:
         """Scan the app; each finding is a subtest (failed, or xfailed when accepted or below the
         gate); the test itself fails when the scan could not run or saw too little."""
         __tracebackhide__ = True
+        from .core import sanitise
         from .core.fingerprint import assign
         from .dast.engine import BuiltinEngine
         from .dast.scope import ScopeError, resolve_scope
@@ -79,6 +80,7 @@ class DastCheck:
             self.late.config_file,
             time.monotonic() - started,
         )
+        result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
         self.result = result
         decisions = self.late.decide(result)

@@ -37,6 +37,7 @@ class ImageCheck:
         could not be read or matched."""
         __tracebackhide__ = True
         from . import options_image
+        from .core import sanitise
         from .core.fingerprint import assign
         from .messages import status_text
         from .scanners.image.scanner import ImageScanner
@@ -63,6 +64,7 @@ class ImageCheck:
             result = ImageScanner(settings).scan(context)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(
             result,
             findings=tuple(assign(result.findings)),

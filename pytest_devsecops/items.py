@@ -76,7 +76,8 @@ def _item_name(decision: Decision) -> str:
     if decision.finding is not None:
         return f"{decision.finding.rule}[{decision.finding.item_label}]"
     entry = decision.accepted_by
-    return f"{entry.rule}[{printable(entry.path) or '-'} stale {entry.fingerprint[:8]}]"
+    where = printable(entry.path) or "-"
+    return f"{printable(entry.rule)}[{where} stale {printable(entry.fingerprint[:8])}]"
 
 
 def _order(decision: Decision) -> tuple[str, int, str, str]:
@@ -149,11 +150,11 @@ class FindingItem(DevsecopsItem):
                 ("devsecops_fingerprint", finding.fingerprint),
             ]
         elif entry is not None:
-            self.extra_keyword_matches.add(entry.rule)
+            self.extra_keyword_matches.add(printable(entry.rule))
             self.user_properties += [
-                ("devsecops_scanner", entry.scanner),
-                ("devsecops_rule", entry.rule),
-                ("devsecops_fingerprint", entry.fingerprint),
+                ("devsecops_scanner", printable(entry.scanner)),
+                ("devsecops_rule", printable(entry.rule)),
+                ("devsecops_fingerprint", printable(entry.fingerprint)),
             ]
         self.user_properties.append(("devsecops_verdict", decision.verdict.value))
         if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):

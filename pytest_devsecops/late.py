@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pytest
 
 from . import messages
-from .core import atomic, baseline_update
+from .core import atomic, baseline_update, sanitise
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Coverage, Finding, ScanResult
@@ -106,7 +106,8 @@ class LateFindings:
         if not self.traffic.alerts and not self.traffic.urls:
             return  # no test used devsecops_http; with traffic and no alert, report a clean run
         # Their own identity, end to end: fingerprinted, accepted and decided as "dast-traffic".
-        findings = assign(to_findings(tuple(self.traffic.alerts), TRAFFIC, self.config_file))
+        alerts = to_findings(tuple(self.traffic.alerts), TRAFFIC, self.config_file)
+        findings = assign(sanitise.finding(finding) for finding in alerts)  # redacted, escaped
         by_scan = {(finding.rule, finding.identity) for finding in scanned}
         self.also_seen = [f for f in findings if (f.rule, f.identity) in by_scan]
         findings = [f for f in findings if (f.rule, f.identity) not in by_scan]

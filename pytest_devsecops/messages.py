@@ -35,8 +35,9 @@ def finding_text(decision: Decision, baseline: str) -> str:
     entry = decision.entry
     if decision.verdict is Verdict.EXPIRED and entry is not None:
         lines.append(
-            f"  accepted in {baseline} until {entry.expires} (owner: {entry.owner or 'nobody'}; "
-            f"reason: {entry.reason or 'none given'}), and that acceptance has expired: "
+            f"  accepted in {baseline} until {printable(str(entry.expires))} "
+            f"(owner: {printable(entry.owner) or 'nobody'}; "
+            f"reason: {printable(entry.reason) or 'none given'}), and that acceptance has expired: "
             "fix it, or review it and move `expires` forward"
         )
     elif decision.verdict is Verdict.REFUSED and entry is not None:
@@ -64,7 +65,8 @@ def _snippet(finding: Finding) -> list[str]:
 
 def stale_text(entry: Entry, baseline: str) -> str:
     return (
-        f"baseline entry {entry.fingerprint} ({entry.rule} in {entry.path or '?'}: "
+        f"baseline entry {printable(entry.fingerprint)} "
+        f"({printable(entry.rule)} in {printable(entry.path) or '?'}: "
         f"{printable(entry.title) or 'no title'}) matches no current finding.\n"
         f"  {baseline}:{entry.line}\n"
         "  fixed? remove it with --devsecops-update-baseline"
@@ -76,7 +78,7 @@ def xfail_reason(decision: Decision, fail_on: str) -> str:
     if decision.verdict is Verdict.ACCEPTED and entry is not None:
         reason = printable(entry.reason) or "accepted, but no reason recorded yet"
         owner = f" (owner: {printable(entry.owner)})" if entry.owner else ""
-        expires = f" until {entry.expires}" if entry.expires else ""
+        expires = f" until {printable(str(entry.expires))}" if entry.expires else ""
         return f"baselined{expires}: {reason}{owner}"
     if decision.rule is not None and decision.rule.action == "report":
         return f"reported by policy {printable(decision.rule.describe())}"

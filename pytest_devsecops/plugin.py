@@ -109,7 +109,9 @@ def _warn_surprises(config: pytest.Config, run: SecurityRun) -> None:
         return  # the controller says it once
     unexplained = [entry for entry in run.baseline.entries if not entry.reason.strip()]
     if unexplained:
-        sample = ", ".join(f"{e.scanner}/{e.rule}" for e in unexplained[:5])
+        from .core.redact import printable  # baseline fields may be hostile: escape them
+
+        sample = printable(", ".join(f"{e.scanner}/{e.rule}" for e in unexplained[:5]))
         more = " ..." if len(unexplained) > 5 else ""
         config.issue_config_time_warning(
             DevsecopsWarning(

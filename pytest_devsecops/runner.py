@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from .core import sanitise
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.redact import printable, redact
@@ -21,6 +22,7 @@ from .missing import result_for as missing_result
 from .scanners.interface import ScanContext, Scanner
 
 RESULTS_FORMAT = 1
+BUDGET_GRACE = 5.0  # seconds a scan may overrun devsecops_timeout (reaping, parsing)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +58,15 @@ def run_scanners(
             result = _failed(scanner.name, exc)
         if result.scanner != scanner.name:
             result = dataclasses.replace(result, scanner=scanner.name)
+        took = time.monotonic() - started
+        # A scanner with a longer limit of its own (DAST's max_seconds) declares it.
+        budget = max(context.timeout, float(getattr(scanner, "time_budget", 0.0)))
+        result = _within_budget(result, took, budget)
+        # One redaction and escaping step for every scanner, before fingerprints are computed.
+        result = sanitise.result(result)
         # The scanner's time, charged to its status item (and shown) even if it did not say.
-        duration = result.duration or time.monotonic() - started
         result = dataclasses.replace(
-            result, findings=tuple(assign(result.findings)), duration=duration
+            result, findings=tuple(assign(result.findings)), duration=result.duration or took
         )
         if listener is not None:
             listener.finished(result)
@@ -72,13 +79,25 @@ def _failed(name: str, exc: Exception) -> ScanResult:
     package = missing_package(exc)
     if package:
         return missing_result(name, package)
-    trace = printable(redact("".join(traceback.format_exception(exc)[-6:])))
+    trace = printable(redact("".join(traceback.format_exception(exc)[-6:])), multiline=True)
     return ScanResult(
         name,
         name,
         "",
-        error=f"the scanner raised {exc!r}\n{trace}",
+        error=f"the scanner raised {printable(redact(repr(exc)))}\n{trace}",
         hint="this is a bug in the scanner plugin; please report it with the trace",
+    )
+
+
+def _within_budget(result: ScanResult, took: float, budget: float) -> ScanResult:
+    """A scan that ran past its time budget fails its status item, even if it came back:
+    in-process work cannot be killed, but it must not pass after overrunning."""
+    if result.error or took <= budget + BUDGET_GRACE:
+        return result
+    return dataclasses.replace(
+        result,
+        error=f"the scan took {took:.0f}s, over its {budget:g}s budget (devsecops_timeout)",
+        hint="raise devsecops_timeout, or find out what made the scan slow (see its notes)",
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from . import __version__, listing, runner, where
-from .core import atomic, baseline_update
+from .core import atomic, baseline_update, paths
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Finding, ScanResult
@@ -272,11 +272,10 @@ class SecurityRun:
             if path is None or self.scan is None:
                 continue
             try:
-                if path.is_symlink() or (path.exists() and not path.is_file()):
-                    raise atomic.UnsafePathError(f"{path} is a link or not a regular file")
-                path.parent.mkdir(parents=True, exist_ok=True)
+                explicit = paths.given_on_command_line(self.config.invocation_params.args, path)
+                path = paths.report_destination(path, self.settings.root, explicit)
                 atomic.write_atomic(path, reporter.render(self.report()).encode("utf-8"))
-            except (OSError, atomic.UnsafePathError) as exc:
+            except (OSError, atomic.UnsafePathError, paths.PathRefused) as exc:
                 problems.append(f"could not write {path}: {exc}")
             except ImportError as exc:  # an optional library (the SBOM's) is not installed
                 problems.append(

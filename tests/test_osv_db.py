@@ -120,7 +120,7 @@ def test_an_invalid_date_is_named_and_the_rest_still_counts(tmp_path: Path) -> N
     ("content", "problem"),
     [
         (b"\xff\xfe", "codec"),
-        (b"[" * 100_000, "nested too deeply"),
+        (b"[" * 100_000, "nested deeper than"),
         (
             json.dumps({"id": "X", "modified": "2024-01-01", "affected": 5}).encode(),
             "no 'affected'",

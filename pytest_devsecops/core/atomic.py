@@ -111,6 +111,12 @@ def replace_if_unchanged(path: Path, data: bytes, expected_sha256: str, root: Pa
         write_atomic(target, data)
 
 
+def _umask() -> int:
+    current = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(current)
+    return current
+
+
 def _fsync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))

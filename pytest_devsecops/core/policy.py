@@ -170,9 +170,10 @@ def covers(result: ScanResult, entry: Entry) -> bool:
     if entry.path in {skip.target for skip in coverage.skipped}:
         return False
     if coverage.unit == "files":
-        if coverage.scanned:
-            return entry.path in set(coverage.scanned)
-        # A scanner that lists only what it was asked to scan covers the files under it.
+        if entry.path in set(coverage.scanned):
+            return True
+        # Not scanned and not skipped, yet under a folder the scan walked: the file is gone
+        # (deleted or renamed), so its entry is stale. Files the walk left out are skips.
         return any(_under(entry.path, asked) for asked in coverage.requested)
     if coverage.skipped or not coverage.scanned:
         return False

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.finding import ScanResult
 from ..core.policy import Decision
+from ..core.redact import json_safe
 from .interface import OUTCOME_WORDS, Report
 
 SCHEMA_VERSION = 1
@@ -35,7 +36,7 @@ class JsonReporter:
             "findings": findings,
             "stale_baseline_entries": stale,
         }
-        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:

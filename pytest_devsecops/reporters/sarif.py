@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.finding import Finding, ScanResult
 from ..core.policy import Decision, Verdict
+from ..core.redact import json_safe
 from ..core.severity import Severity
 from .interface import OUTCOME_WORDS, Report
 
@@ -34,7 +35,7 @@ class SarifReporter:
     def render(self, report: Report) -> str:
         runs = [_run(result, report, self.include_all) for result in report.results]
         log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
-        return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _written(decision: Decision, include_all: bool) -> bool:

@@ -164,7 +164,7 @@ class BanditScanner:
             identity=f"{path}\x1f{normalise_code(code)}",
             confidence=confidence,
             cwe=int(cwe["id"]) if cwe.get("id") else None,
-            snippet=printable(redact(code)),
+            snippet=printable(redact(code), multiline=True),
             remediation=advice_for(rule, str(item.get("test_name", ""))),
             references=(more_info,) if more_info else (),
             label=f"{printable(path)}:{line}",

@@ -40,6 +40,11 @@ class DastScanner:
         self.levels = levels
         self.progress = progress
 
+    @property
+    def time_budget(self) -> float:
+        """The scan's own time limit plus room to start the app and ZAP (see runner)."""
+        return self.options.max_seconds + 300.0
+
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
         tool = "dast"

@@ -21,11 +21,12 @@ from typing import Any
 import yaml
 
 from ...core.atomic import write_atomic
+from . import osv_guard
 from .model import Advisory
 from .osv import RecordError, parse_record
 
 SUFFIXES = (".json", ".yaml", ".yml")
-MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_RECORD_BYTES = osv_guard.MAX_RECORD_BYTES
 CACHE_FORMAT = 3  # 2: explicit versions stored canonicalised; 3: every record's date kept
 _LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -95,20 +96,24 @@ def from_members(source: str, members: list[tuple[str, bytes]]) -> OsvDatabase:
 
 
 def _read_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    budget = osv_guard.Budget()  # records and bytes, for a folder and a zip alike
     if path.is_dir():
+        # os.walk does not descend into symlinked folders; each record is checked on its own.
         for folder, dirs, files in os.walk(path):
             dirs[:] = sorted(name for name in dirs if not name.startswith("."))
             for name in sorted(files):
                 if name.endswith(SUFFIXES):
                     member = Path(folder, name)
-                    yield member.relative_to(path).as_posix(), member.read_bytes()
+                    data = osv_guard.read_record(member, path, budget)
+                    yield member.relative_to(path).as_posix(), data
     elif path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             for info in sorted(archive.infolist(), key=lambda item: item.filename):
                 if info.is_dir() or not info.filename.endswith(SUFFIXES):
                     continue
-                if info.file_size > MAX_RECORD_BYTES:
-                    yield info.filename, b""  # reported as unreadable by _parse
+                why = budget.admit(info.file_size)
+                if why:
+                    yield info.filename, osv_guard.Refused(why.encode())
                     continue
                 yield info.filename, archive.read(info)
     elif path.exists():
@@ -167,11 +172,14 @@ def _date(value: object) -> str | None:
 
 
 def _decode(name: str, data: bytes) -> Mapping[str, Any]:
+    if isinstance(data, osv_guard.Refused):
+        raise RecordError(data.why)
     if not data:
         raise RecordError("empty or too large")
     text = data.decode("utf-8")
+    osv_guard.check_structure(name, text)  # aliases, depth: refused before parsing
     if name.endswith(".json"):
-        loaded = json.loads(text)
+        loaded = osv_guard.load_json(text)
     else:
         loader = _LOADER(text)
         try:

@@ -113,6 +113,7 @@ class PipAuditScanner:
                 self.default_severity,
                 context.cache_dir,
                 self.osv_url,
+                budget=context.timeout,
             )
             if wanted and not outcome.audited:
                 error = (
