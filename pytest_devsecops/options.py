@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pytest
 
@@ -158,6 +158,11 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "string",
         "",
     ),
+    ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
+    ("devsecops_zizmor", "the zizmor binary (default: beside python, then PATH)", "string", ""),
+    ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
+    ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),
+    ("devsecops_allowed_signers", "git allowed-signers file for SSH signatures", "string", ""),
 )
 
 
@@ -236,7 +241,25 @@ def resolve(config: pytest.Config) -> Settings | None:
         zap_rules=zap_rules,
         config_file=_config_file(config, root),
         sources=tuple(sources),
+        **_iac_and_commits(config, root),
     )
+
+
+def _iac_and_commits(config: pytest.Config, root: Path) -> dict[str, Any]:
+    """The iac/actions/commits scanners' settings (tool paths, Rego folder, commit range)."""
+
+    def ini(key: str) -> str:
+        return str(config.getini(key)).strip()
+
+    return {
+        "trivy_path": str(root / ini("devsecops_trivy")) if ini("devsecops_trivy") else "",
+        "zizmor_path": str(root / ini("devsecops_zizmor")) if ini("devsecops_zizmor") else "",
+        "rego": root / ini("devsecops_rego") if ini("devsecops_rego") else None,
+        "commit_range": ini("devsecops_commit_range"),
+        "allowed_signers": (
+            root / ini("devsecops_allowed_signers") if ini("devsecops_allowed_signers") else None
+        ),
+    }
 
 
 def _config_file(config: pytest.Config, root: Path) -> str:

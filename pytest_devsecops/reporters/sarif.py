@@ -113,14 +113,13 @@ def _result(decision: Decision, rule_ids: list[str], report: Report) -> dict[str
         region: dict[str, int] = {"startLine": max(finding.location.line, 1)}
         if finding.location.column:
             region["startColumn"] = finding.location.column
-        result["locations"] = [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": finding.location.path, "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                }
-            }
-        ]
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": finding.location.path, "uriBaseId": "%SRCROOT%"},
+            "region": region,
+        }
+        if finding.location.path == ".":
+            del physical["region"]  # the repository itself (a commit): no line to point at
+        result["locations"] = [{"physicalLocation": physical}]
     if decision.verdict in (Verdict.ACCEPTED, Verdict.EXPIRED) and decision.entry is not None:
         status = "accepted" if decision.verdict is Verdict.ACCEPTED else "rejected"
         result["suppressions"] = [
