@@ -79,6 +79,15 @@ class IacScanner:
             for target, message in log.parse_errors.items():
                 parse_errors.setdefault(context.relative(base / target), message)
             log_errors.extend(log.other_errors)
+            if log.rego_errors:
+                return ScanResult(
+                    self.name,
+                    "trivy",
+                    version,
+                    error="a custom Rego check does not compile, so trivy skipped it:\n"
+                    + "\n".join(printable(line) for line in log.rego_errors),
+                    hint=f"fix the Rego check named above (devsecops_rego = {_folder(checks)})",
+                )
             for result in run.results:
                 target = context.relative(base / str(result.get("Target", "")))
                 reported.add(target)
@@ -132,6 +141,10 @@ class IacScanner:
             label=printable(f"{path}:{resource}" if resource else path),
             details=tuple(details),
         )
+
+
+def _folder(checks: RegoChecks | None) -> str:
+    return checks.folder if checks is not None else "?"
 
 
 def _args(context: ScanContext, checks: RegoChecks | None) -> list[str]:

@@ -50,5 +50,7 @@ def load_rego_checks(folder: Path, root: Path) -> RegoChecks:
             return RegoChecks(
                 shown, folder, files, error=f"{shown}/{name} declares no `package`", hint=hint
             )
-        namespaces.append(match.group(1))
+        # trivy selects custom checks by the first segment of their package (`user` for
+        # `package user.aws.s3.x`); full package names select nothing.
+        namespaces.append(match.group(1).split(".")[0])
     return RegoChecks(shown, folder, files, tuple(dict.fromkeys(namespaces)))

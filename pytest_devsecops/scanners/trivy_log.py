@@ -20,11 +20,13 @@ class TrivyLog:
     parse_errors: dict[str, str]
     other_errors: tuple[str, ...]
     embedded_checks: bool
+    rego_errors: tuple[str, ...] = ()  # custom checks that did not compile (trivy goes on!)
 
 
 def read(stderr: str) -> TrivyLog:
     parse_errors: dict[str, str] = {}
     other: list[str] = []
+    rego: list[str] = []
     embedded = False
     for line in stderr.splitlines():
         match = _LEVEL.match(line.strip())
@@ -36,12 +38,15 @@ def read(stderr: str) -> TrivyLog:
             continue
         fields = {key: _unquote(value) for key, value in _FIELD.findall(text)}
         path = fields.get("file_path")
-        if path:
+        if text.startswith("[rego]"):
+            reason = fields.get("err") or text
+            rego.append(f"{path or 'a Rego check'}: {reason.strip()}")
+        elif path:
             reason = fields.get("err") or fields.get("cause") or text.split("\t")[0]
             parse_errors.setdefault(path, f"trivy could not parse it: {' '.join(reason.split())}")
         else:
             other.append(" ".join(text.split()))
-    return TrivyLog(parse_errors, tuple(other), embedded)
+    return TrivyLog(parse_errors, tuple(other), embedded, tuple(rego))
 
 
 def _unquote(value: str) -> str:
