@@ -52,7 +52,8 @@ def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_pa
     assert ("template-injection", "tools/greet/action.yml:6") in found
     assert not [f for f in result.findings if f.location.path.endswith("ci.yml")]
     injection = next(f for f in result.findings if f.rule == "template-injection")
-    assert injection.severity.value == "high" and injection.confidence == "high"
+    assert injection.severity.value == "high"
+    assert injection.confidence == "high"
     assert "github.event.pull_request.title" in injection.snippet
     assert injection.references == ("https://docs.zizmor.sh/audits/#template-injection",)
     # zizmor's low-confidence findings move one step down the scale, as bandit's do.
@@ -79,7 +80,8 @@ def test_a_workflow_zizmor_cannot_load_fails_the_status(tmp_path: Path) -> None:
 
 def test_no_workflows_passes_and_says_so(tmp_path: Path) -> None:
     result = scan(write(tmp_path / "p", {"app.py": ""}), tmp_path)
-    assert result.complete and result.notes == ("no workflows",)
+    assert result.complete
+    assert result.notes == ("no workflows",)
 
 
 def test_inline_ignores_and_a_repository_zizmor_config_change_nothing(tmp_path: Path) -> None:
@@ -116,6 +118,8 @@ def test_our_own_ci_workflow_passes_our_actions_scanner(tmp_path: Path) -> None:
 
 def test_a_missing_zizmor_is_an_error_when_named_and_a_skip_otherwise(tmp_path: Path) -> None:
     named = scan(tmp_path, tmp_path, zizmor_path=tmp_path / "none", required=True)
-    assert named.error and "pytest-devsecops[actions]" in named.hint
+    assert named.error
+    assert "pytest-devsecops[actions]" in named.hint
     default = scan(tmp_path, tmp_path, zizmor_path=tmp_path / "none")
-    assert not default.error and "pytest-devsecops[actions]" in default.unavailable
+    assert not default.error
+    assert "pytest-devsecops[actions]" in default.unavailable

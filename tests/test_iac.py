@@ -5,14 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from pytest_devsecops.core.finding import ScanResult
-from pytest_devsecops.scanners.config_files import find_config_files
-from pytest_devsecops.scanners.iac import IacScanner
-from pytest_devsecops.scanners.interface import ScanContext
-from pytest_devsecops.scanners.tools import find_tool
-from pytest_devsecops.settings import DEFAULT_EXCLUDES
-
 from infra_trees import (
     HARDENED_DOCKERFILE,
     PRIVILEGED_DEPLOYMENT,
@@ -20,6 +12,13 @@ from infra_trees import (
     TERRAFORM,
     write,
 )
+
+from pytest_devsecops.core.finding import ScanResult
+from pytest_devsecops.scanners.config_files import find_config_files
+from pytest_devsecops.scanners.iac import IacScanner
+from pytest_devsecops.scanners.interface import ScanContext
+from pytest_devsecops.scanners.tools import find_tool
+from pytest_devsecops.settings import DEFAULT_EXCLUDES
 
 pytestmark = pytest.mark.skipif(not find_tool("trivy").found, reason="trivy is not installed")
 
@@ -110,7 +109,8 @@ def test_compose_files_are_listed_as_not_checked_on_purpose(tmp_path: Path) -> N
     result = scan(root, tmp_path)
     assert result.complete
     (skip,) = result.coverage.skipped
-    assert skip.deliberate and "docker-compose" in skip.reason
+    assert skip.deliberate
+    assert "docker-compose" in skip.reason
 
 
 def test_a_repository_trivy_config_or_ignore_file_changes_nothing(tmp_path: Path) -> None:
@@ -141,12 +141,13 @@ def test_a_missing_trivy_is_an_error_when_named_and_a_skip_otherwise(tmp_path: P
     assert "is not a file" in named.error
     assert "pytest-devsecops[trivy]" in named.hint
     default = scan(tmp_path, tmp_path, trivy_path=tmp_path / "no-trivy")
-    assert not default.error and not default.complete
+    assert not default.error
+    assert not default.complete
     assert "pytest-devsecops[trivy]" in default.unavailable
 
 
 def test_config_files_are_found_by_name_and_content(tmp_path: Path) -> None:
-    root = write(
+    write(
         tmp_path,
         {
             "a/Containerfile": "FROM x\n",
