@@ -48,6 +48,10 @@ def _run(result: ScanResult, report: Report) -> dict[str, Any]:
         }
         for skip in result.coverage.skipped
     ]
+    if result.unavailable:
+        notifications.append(
+            {"level": "warning", "message": {"text": f"not run: {result.unavailable}"}}
+        )
     return {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"devsecops/{result.scanner}/"},

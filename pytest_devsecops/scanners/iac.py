@@ -54,6 +54,16 @@ class IacScanner:
         if checks is not None and checks.error:
             return ScanResult(self.name, "trivy", version, error=checks.error, hint=checks.hint)
         candidates = find_config_files(context.paths, context.excludes)
+        if checks is None and all(c.kind in _NOT_CHECKED for c in candidates):
+            # Nothing trivy could check: spare every Python-only project trivy's start-up.
+            return ScanResult(
+                self.name,
+                "trivy",
+                version,
+                coverage=_coverage(context, candidates, set(), {}),
+                notes=("no configuration files",),
+                duration=time.monotonic() - started,
+            )
         findings: list[Finding] = []
         reported: set[str] = set()
         parse_errors: dict[str, str] = {}
