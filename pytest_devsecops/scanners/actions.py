@@ -13,6 +13,7 @@ from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
 from ..core.redact import printable, redact, tail
 from . import process, severities
+from .actions_advice import advice_for
 from .config_files import walk
 from .interface import ScanContext
 from .missing_tool import missing_tool_result
@@ -119,7 +120,7 @@ class ActionsScanner:
             identity=f"{path}\x1f{normalise_code(annotation)}\x1f{normalise_code(redact(feature))}",
             confidence=confidence,
             snippet=printable(redact(_lines(source, first, last))),
-            remediation=f"see {url}" if url else "",
+            remediation=advice_for(rule, url),
             references=(url,) if url else (),
             label=printable(f"{path}:{first}"),
             details=(("zizmor says", printable(annotation)),) if annotation else (),
