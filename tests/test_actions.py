@@ -123,3 +123,14 @@ def test_a_missing_zizmor_is_an_error_when_named_and_a_skip_otherwise(tmp_path: 
     default = scan(tmp_path, tmp_path, zizmor_path=tmp_path / "none")
     assert not default.error
     assert "pytest-devsecops[actions]" in default.unavailable
+
+
+def test_the_readme_signed_commits_job_passes_our_actions_scanner(tmp_path: Path) -> None:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Checking a pull request's commits") :]
+    job = section[section.index("```yaml") + len("```yaml") : section.index("```\n\n")]
+    assert "devsecops_commit_range=origin/$BASE..HEAD" in job
+    root = write(tmp_path / "project", {".github/workflows/commits.yml": "name: commits\n" + job})
+    result = scan(root, tmp_path)
+    assert result.complete, result.coverage.gaps
+    assert result.findings == ()
