@@ -78,6 +78,7 @@ def test_files_trivy_could_not_parse_fail_the_status_and_are_named(tmp_path: Pat
             "infra/main.tf": TERRAFORM,
             "infra/broken.tf": 'resource "aws_s3_bucket" "x" {\n  bucket = \n',
             "k8s/broken.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n",
+            "k8s/indent.yaml": "apiVersion: v1\n  kind: Pod\nmetadata: {}\n",
             "Dockerfile.bad": "FROM\n",
             "Dockerfile-prod": "FROM alpine:3.20\nUSER nobody\n",
         },
@@ -85,7 +86,13 @@ def test_files_trivy_could_not_parse_fail_the_status_and_are_named(tmp_path: Pat
     result = scan(root, tmp_path)
     assert not result.complete
     gaps = {skip.target: skip.reason for skip in result.coverage.gaps}
-    assert set(gaps) == {"infra/broken.tf", "k8s/broken.yaml", "Dockerfile.bad", "Dockerfile-prod"}
+    assert set(gaps) == {
+        "infra/broken.tf",
+        "k8s/broken.yaml",
+        "k8s/indent.yaml",
+        "Dockerfile.bad",
+        "Dockerfile-prod",
+    }
     assert "Invalid expression" in gaps["infra/broken.tf"]
     assert gaps["k8s/broken.yaml"].startswith("not valid YAML: line 5")
     assert "FROM requires" in gaps["Dockerfile.bad"]
@@ -176,3 +183,56 @@ def test_config_files_are_found_by_name_and_content(tmp_path: Path) -> None:
         ("e/pod.yml", "kubernetes", False),
         ("chart", "helm", False),
     }
+
+
+RULE_HEADER = """\
+# METADATA
+# title: t
+# schemas:
+#   - input: schema["cloud"]
+# custom:
+#   id: TEAM-001
+#   avd_id: TEAM-001
+#   severity: LOW
+#   input:
+#     selector:
+#       - type: cloud
+package team.s3
+import rego.v1
+"""
+
+
+def test_a_rego_check_with_a_type_error_fails_the_status(tmp_path: Path) -> None:
+    # trivy logs this one at ERROR level and carries on without the check: fail closed.
+    bad = RULE_HEADER + (
+        "deny contains res if {\n  some b in input.aws.s3.buckets\n  not b.tags.owner\n"
+        '  res := result.new("x", b)\n}\n'
+    )
+    root = write(tmp_path / "project", {"main.tf": TERRAFORM, "policies/team.rego": bad})
+    result = scan(root, tmp_path, rego=root / "policies")
+    assert "does not compile" in result.error
+    assert "rego_type_error" in result.error
+    assert "devsecops_rego = policies" in result.hint
+
+
+def test_a_working_rego_check_reports_under_its_own_id(tmp_path: Path) -> None:
+    good = RULE_HEADER + (
+        "deny contains res if {\n  some b in input.aws.s3.buckets\n"
+        '  b.name.value == "public-data"\n  res := result.new("named public", b)\n}\n'
+    )
+    root = write(tmp_path / "project", {"main.tf": TERRAFORM, "policies/team.rego": good})
+    result = scan(root, tmp_path, rego=root / "policies")
+    assert result.complete, result.error
+    assert ("TEAM-001", "main.tf:aws_s3_bucket.public") in rules_at(result)
+    assert "1 Rego file from policies" in result.version
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [({}, "does not exist"), ({"policies/README.md": "x"}, "holds no .rego files")],
+)
+def test_an_unusable_rego_folder_fails_the_status(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    root = write(tmp_path / "project", {"main.tf": TERRAFORM, **files})
+    assert message in scan(root, tmp_path, rego=root / "policies").error

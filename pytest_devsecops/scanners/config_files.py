@@ -15,6 +15,7 @@ _MAX_BYTES = 5 * 1024 * 1024  # larger files are still candidates, but not parse
 _YAML = (".yaml", ".yml")
 _NOT_DOCKERFILES = (".md", ".rst", ".txt", ".py", ".sh", ".ps1")
 _K8S = (re.compile(rb"(?m)^apiVersion\s*:"), re.compile(rb"(?m)^kind\s*:"))
+_INDENTED_KIND = re.compile(rb"(?m)^\s+kind\s*:")
 _K8S_JSON = (re.compile(rb'"apiVersion"\s*:'), re.compile(rb'"kind"\s*:'))
 _CLOUDFORMATION = re.compile(rb"AWSTemplateFormatVersion|[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
 _ARM = re.compile(rb"schema\.management\.azure\.com/schemas/[^\"]*deploymentTemplate")
@@ -58,6 +59,9 @@ def find_config_files(paths: Sequence[Path], excludes: Sequence[str]) -> list[Co
         kind = _kind(path)
         if kind:
             found.append(ConfigFile(path, kind, _problem(path, kind)))
+        elif _broken_manifest(path):
+            # `kind:` knocked out of column 0 by a bad indent: still a manifest, and broken.
+            found.append(ConfigFile(path, "kubernetes", _problem(path, "kubernetes")))
     return found
 
 
@@ -83,6 +87,15 @@ def _kind(path: Path) -> str:
     if lower.endswith(_YAML) and all(rx.search(head) for rx in _K8S):
         return "" if _NOT_RESOURCES.search(head) else "kubernetes"
     return ""
+
+
+def _broken_manifest(path: Path) -> bool:
+    if not path.name.lower().endswith(_YAML):
+        return False
+    head = _head(path)
+    if not (_K8S[0].search(head) and _INDENTED_KIND.search(head)):
+        return False
+    return bool(_problem(path, "kubernetes"))
 
 
 def _head(path: Path) -> bytes:
