@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 _MAX_BYTES = 5 * 1024 * 1024  # larger files are still candidates, but not parsed by us
+_SNIFF_BYTES = 256 * 1024  # enough to see apiVersion/kind or a CloudFormation header
 _YAML = (".yaml", ".yml")
 _NOT_DOCKERFILES = (".md", ".rst", ".txt", ".py", ".sh", ".ps1")
 _K8S = (re.compile(rb"(?m)^apiVersion\s*:"), re.compile(rb"(?m)^kind\s*:"))
@@ -101,7 +102,7 @@ def _broken_manifest(path: Path) -> bool:
 def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            return handle.read(_MAX_BYTES)
+            return handle.read(_SNIFF_BYTES)
     except OSError:
         return b""
 
