@@ -65,13 +65,13 @@ def main() -> None:
         argv += ["-f", "json", "-o", str(report), f"--config-check={EXAMPLE / 'policies'}"]
         subprocess.run(
             [*argv, "--check-namespaces=user", "--", str(EXAMPLE)],
-            check=True,  # noqa: S603
+            check=True,
             capture_output=True,
         )
 
     def raw_zizmor() -> None:
         subprocess.run(
-            [str(zizmor), "--offline", "--format", "json", "--", str(EXAMPLE)],  # noqa: S603
+            [str(zizmor), "--offline", "--format", "json", "--", str(EXAMPLE)],
             capture_output=True,
         )
 

@@ -55,6 +55,13 @@ def test_exactly_the_unsigned_commit_fails(tmp_path: Path, keys: dict[str, Path]
     assert finding.location.path == "."
 
 
+def test_separators_in_a_subject_do_not_hide_a_commit(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    sneaky = commit(repo, "looks\x1fharmless\x1eG")
+    (finding,) = scan(repo, tmp_path, "main~1..main").findings
+    assert (finding.rule, finding.identity) == ("unsigned", sneaky)
+
+
 def test_a_key_missing_from_the_allowed_signers_is_untrusted(
     tmp_path: Path, keys: dict[str, Path]
 ) -> None:

@@ -16,9 +16,10 @@ from .interface import ScanContext
 from .tools import find_tool
 
 _RANGE = re.compile(r"^(?P<base>[^\s.-][^\s]*?)\.\.(?P<head>[^\s.-][^\s]*)$")
-_FIELDS = ("%H", "%G?", "%GS", "%GK", "%an <%ae>", "%aI", "%s")
+# What decides the verdict comes first; free text last, so a stray separator in a name or a
+# subject can only garble what is shown, never the sha or the signature status.
+_FIELDS = ("%H", "%G?", "%GK", "%aI", "%GS", "%an <%ae>", "%s")
 _UNIT = "\x1f"
-_RECORD = "\x1e"
 
 # git's %G? letters: what each means for us (rule, why, severity). G is the only pass.
 _VERDICTS = {
@@ -113,7 +114,8 @@ class CommitsScanner:
             "-c",
             "log.showSignature=false",
             "log",
-            f"--format={_UNIT.join(_FIELDS)}{_RECORD}",
+            "-z",  # NUL between commits: no subject can contain one
+            f"--format={_UNIT.join(_FIELDS)}",
             f"{base}..{head}",
             "--",
         )
@@ -124,14 +126,27 @@ class CommitsScanner:
                 "run git log on the range by hand",
             )
         shas, findings = [], []
-        for record in listing.stdout.split(_RECORD):
-            fields = record.strip("\n").split(_UNIT)
+        records = [record for record in listing.stdout.split("\0") if record.strip()]
+        for record in records:
+            fields = record.strip("\n").split(_UNIT, len(_FIELDS) - 1)
             if len(fields) != len(_FIELDS):
-                continue
+                # A name or subject carrying our separator: fail closed, never skip a commit.
+                return self._error(
+                    version,
+                    f"could not read the metadata of commit {printable(record[:40])}",
+                    "run git log on the range by hand",
+                )
             shas.append(fields[0][:12])
             finding = _finding(fields, context.relative(signers), self.allowed_signers is None)
             if finding is not None:
                 findings.append(finding)
+        counted = git.run("rev-list", "--count", f"{base}..{head}", "--").stdout.strip()
+        if counted != str(len(shas)):
+            return self._error(
+                version,
+                f"git log listed {len(shas)} commits where git rev-list counts {counted or '?'}",
+                "run git log on the range by hand",
+            )
         note = f"range {self.commit_range} = {base[:12]}..{head[:12]}"
         return ScanResult(
             self.name,
@@ -185,7 +200,7 @@ _UNSHALLOW = (
 
 
 def _finding(fields: list[str], signers: str, no_signers: bool) -> Finding | None:
-    sha, status, signer, key, author, date, subject = fields
+    sha, status, key, date, signer, author, subject = fields
     if status == "G":
         return None
     rule, why, severity = _VERDICTS.get(status, _VERDICTS["E"])
