@@ -24,6 +24,8 @@ class Location:
         if self.url:
             parts = [self.method, self.url] + ([f"param {self.param}"] if self.param else [])
             return " ".join(part for part in parts if part)
+        if self.path == ".":
+            return ". (the repository)"  # e.g. a commit: no file to point at
         return f"{self.path}:{self.line}" if self.line else self.path
 
 

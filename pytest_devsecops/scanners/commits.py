@@ -178,8 +178,9 @@ def _resolve(git: _Git, base: str, head: str) -> tuple[str, str, str, str]:
             problem = f"{rev!r} of the commit range {base}..{head} does not resolve to a commit"
             if shallow:
                 return "", "", problem + " (this is a shallow clone)", _UNSHALLOW
-            fix = f"fetch it (git fetch origin {rev.removeprefix('origin/')}) or fix "
-            return "", "", problem, fix + "devsecops_commit_range"
+            remote, _, branch = rev.partition("/")
+            fetch = f"git fetch {remote} {branch}" if branch else f"git rev-parse {rev}"
+            return "", "", problem, f"check it ({fetch}), or fix devsecops_commit_range"
         resolved.append(outcome.stdout.strip())
     if shallow:
         common = git.run("merge-base", "--end-of-options", *resolved)
