@@ -44,6 +44,11 @@ def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_pa
             "hardened/Dockerfile": HARDENED_DOCKERFILE,
             "infra/main.tf": TERRAFORM,
             "k8s/web.yaml": PRIVILEGED_DEPLOYMENT,
+            "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+            "chart/values.yaml": "image: nginx:1.27\n",
+            "chart/templates/web.yaml": PRIVILEGED_DEPLOYMENT.replace(
+                "nginx:latest", "{{ .Values.image }}"
+            ),
         },
     )
     result = scan(root, tmp_path)
@@ -54,12 +59,14 @@ def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_pa
     assert ("AWS-0107", "infra/main.tf:aws_security_group.ssh") in found  # SSH open to 0.0.0.0/0
     assert ("AWS-0092", "infra/main.tf:aws_s3_bucket.public") in found  # public ACL
     assert ("KSV-0017", "k8s/web.yaml") in found  # privileged
+    assert ("KSV-0017", "chart/templates/web.yaml") in found  # the same, rendered by Helm
     assert not [f for f in result.findings if f.location.path.startswith("hardened/")]
     assert set(result.coverage.scanned) == {
         "infra/Dockerfile",
         "hardened/Dockerfile",
         "infra/main.tf",
         "k8s/web.yaml",
+        "chart",
     }
     assert "embedded checks" in result.version
     root_user = next(f for f in result.findings if f.rule == "DS-0002")
