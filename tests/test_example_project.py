@@ -15,14 +15,15 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 5 status items. Failing (the demo gates at "low"):
+    # Passing: 4 functional tests and 6 status items. Failing (the demo gates at "low"):
     # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests,
-    # 6 site-wide findings on the functional tests' own traffic, 39 infrastructure findings
-    # (Dockerfile, Kubernetes, Terraform and the two custom Rego checks) and 5 workflow ones.
-    result.assert_outcomes(passed=9, failed=92)
+    # 6 site-wide findings on the functional tests' own traffic, 7 container image items,
+    # 39 infrastructure findings (Dockerfile, Kubernetes, Terraform and the two custom Rego
+    # checks) and 5 workflow ones.
+    result.assert_outcomes(passed=10, failed=99)
     result.stdout.fnmatch_lines_random(
         [
-            "bandit *: 4 files scanned*, complete; 6 findings: 6 failed*",
+            "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
@@ -42,6 +43,10 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/iac::USER-002[[]Dockerfile[]]*",
             "FAILED devsecops/actions::template-injection[[].github/workflows/pr-comment.yml:17[]]*",
             "FAILED devsecops/actions::dangerous-triggers[[].github/workflows/pr-comment.yml:6[]]*",
+            "trivy + OSV *: 1 image scanned*, complete; 7 findings: 7 failed*",
+            "FAILED devsecops/image::DEBIAN-CVE-2024-0727[[]shop:1.0 openssl@3.0.11-1~deb12u2[]]*",
+            "FAILED devsecops/image::DS-0002[[]shop:1.0[]]*",
+            "FAILED devsecops/image::secret-aws-access-key-id[[]shop:1.0 /app/settings.py[]]*",
         ]
     )
     # The hardened twins stay clean.
