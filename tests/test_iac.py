@@ -44,6 +44,9 @@ def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_pa
             "hardened/Dockerfile": HARDENED_DOCKERFILE,
             "infra/main.tf": TERRAFORM,
             "k8s/web.yaml": PRIVILEGED_DEPLOYMENT,
+            # A repository cannot switch checks off: neither file is read.
+            "trivy.yaml": "misconfiguration:\n  scanners: []\nseverity: [CRITICAL]\n",
+            ".trivyignore": "DS-0002\nDS-0001\nKSV-0017\n",
             "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
             "chart/values.yaml": "image: nginx:1.27\n",
             "chart/templates/web.yaml": PRIVILEGED_DEPLOYMENT.replace(
@@ -125,19 +128,6 @@ def test_compose_files_are_listed_as_not_checked_on_purpose(tmp_path: Path) -> N
     (skip,) = result.coverage.skipped
     assert skip.deliberate
     assert "docker-compose" in skip.reason
-
-
-def test_a_repository_trivy_config_or_ignore_file_changes_nothing(tmp_path: Path) -> None:
-    root = write(
-        tmp_path / "project",
-        {
-            "Dockerfile": ROOT_DOCKERFILE,
-            "trivy.yaml": "misconfiguration:\n  scanners: []\nseverity: [CRITICAL]\n",
-            ".trivyignore": "DS-0002\nDS-0001\n",
-        },
-    )
-    result = scan(root, tmp_path)
-    assert {"DS-0001", "DS-0002"} <= {f.rule for f in result.findings}
 
 
 def test_excluded_folders_are_neither_candidates_nor_scanned(tmp_path: Path) -> None:
