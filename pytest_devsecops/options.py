@@ -181,7 +181,6 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "string",
         "",
     ),
-    ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
     ("devsecops_zizmor", "the zizmor binary (default: beside python, then PATH)", "string", ""),
     ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
     ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),

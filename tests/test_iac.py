@@ -36,7 +36,9 @@ def rules_at(result: ScanResult) -> set[tuple[str, str]]:
     return {(finding.rule, finding.item_label) for finding in result.findings}
 
 
-def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_path: Path) -> None:
+def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write(
         tmp_path / "project",
         {
@@ -54,6 +56,7 @@ def test_the_classic_mistakes_are_reported_and_the_hardened_twin_is_clean(tmp_pa
             ),
         },
     )
+    monkeypatch.chdir(root)  # where trivy would look for trivy.yaml and .trivyignore
     result = scan(root, tmp_path)
     assert result.complete, result.error or result.coverage.gaps
     found = rules_at(result)

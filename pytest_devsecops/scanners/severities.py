@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..core.severity import Severity
 
-# trivy says UNKNOWN for checks that state no severity: visible, but below any useful gate.
+# trivy says UNKNOWN when a check or advisory states no severity: counted as medium, so that
+# "nobody rated it" never hides below the default gate (fail closed).
 _TRIVY = {
-    "UNKNOWN": Severity.INFO,
+    "UNKNOWN": Severity.MEDIUM,
     "LOW": Severity.LOW,
     "MEDIUM": Severity.MEDIUM,
     "HIGH": Severity.HIGH,
@@ -38,8 +39,8 @@ def bandit(level: str, confidence: str) -> Severity:
 
 
 def trivy(level: str) -> Severity:
-    """trivy's UNKNOWN/LOW/MEDIUM/HIGH/CRITICAL, 1:1 (an unknown word is info, never dropped)."""
-    return _TRIVY.get(level.strip().upper(), Severity.INFO)
+    """trivy's LOW/MEDIUM/HIGH/CRITICAL 1:1; UNKNOWN (or a word we do not know) is medium."""
+    return _TRIVY.get(level.strip().upper(), Severity.MEDIUM)
 
 
 def zizmor(level: str, confidence: str) -> Severity:

@@ -12,9 +12,10 @@ from typing import Any
 from ..core.redact import printable, tail
 from . import process
 
-# Never reach for the network, never read a trivy.yaml or .trivyignore that the scanned
-# repository (or the current directory) provides: a pull request must not be able to switch
-# checks off. A fresh cache directory makes every run use the checks embedded in the binary.
+# Never reach for the network, never read the trivy.yaml or .trivyignore that trivy otherwise
+# loads from the current directory (the repository, as a rule): a pull request must not be able
+# to switch checks off. A fresh cache directory makes every run use the checks embedded in the
+# binary.
 _COMMON = (
     "--skip-check-update",
     "--disable-telemetry",
