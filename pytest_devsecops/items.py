@@ -33,6 +33,8 @@ _OWN_ERRORS = (SecurityFindingError, StaleBaselineEntryError, ScannerStatusError
 class ScannerFile(pytest.File):
     """A virtual file `devsecops/<scanner>` holding that scanner's status and finding items."""
 
+    devsecops_virtual = True  # never read from disk; collected without pytest's file filters
+
     def __init__(
         self, *, result: ScanResult, decisions: list[Decision], view: dict[str, str], **kwargs: Any
     ) -> None:
@@ -42,14 +44,22 @@ class ScannerFile(pytest.File):
         self.view = view  # baseline path, fail-on level, strictness: shown in messages
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield StatusItem.from_parent(self, name="status", result=self.result)
+        if any(note.startswith("cached: ") for note in self.result.notes):
+            self.extra_keyword_matches.add("cached")  # a listing run shows the last results
+        yield StatusItem.from_parent(
+            self, name="status", nodeid=f"{self.nodeid}::status", result=self.result
+        )
         names: Counter[str] = Counter()
         for decision in sorted(self.decisions, key=_order):
             name = _item_name(decision)
             names[name] += 1
             if names[name] > 1:
                 name = f"{name[:-1]}#{names[name]}]"
-            yield FindingItem.from_parent(self, name=name, decision=decision, view=self.view)
+            # An explicit node id: pytest parses `[...]` into params, and --lf/--sw/--deselect
+            # compare parsed ids, so the id must be the parsed form of the string we print.
+            yield FindingItem.from_parent(
+                self, name=name, nodeid=f"{self.nodeid}::{name}", decision=decision, view=self.view
+            )
 
 
 def _item_name(decision: Decision) -> str:
@@ -84,6 +94,7 @@ class StatusItem(DevsecopsItem):
     def __init__(self, *, result: ScanResult, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.result = result
+        self.devsecops_seconds = result.duration  # charged to this item's call duration
         self.add_marker(pytest.mark.devsecops)
         self.add_marker(getattr(pytest.mark, result.scanner))
         self.extra_keyword_matches.update({"status", result.scanner})

@@ -5,25 +5,36 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
-from . import options_dast, options_image
-from .core.severity import Severity
-from .settings import (
-    DEFAULT_BASELINE,
-    DEFAULT_EXCLUDES,
-    Settings,
-    parse_days,
-    parse_path_list,
-    parse_sbom_scope,
-    parse_scanner_list,
-    parse_seconds,
-    parse_service,
-)
+# Imported by every pytest run where the plugin is installed, enabled or not: everything
+# beyond the option definitions is imported inside the functions that need it.
+if TYPE_CHECKING:
+    from .core.severity import Severity
+    from .settings import Settings
 
 T = TypeVar("T")
+DEFAULT_BASELINE = ".devsecops-baseline.yml"  # == settings.DEFAULT_BASELINE (a test checks)
+
+
+def parse_scanner_list(text: str) -> tuple[str, ...]:
+    from .settings import parse_scanner_list as parse
+
+    return parse(text)
+
+
+def parse_path_list(text: str) -> tuple[str, ...]:
+    from .settings import parse_path_list as parse
+
+    return parse(text)
+
+
+def parse_severity(text: str) -> Severity:
+    from .core.severity import Severity
+
+    return Severity.parse(text)
 
 
 def _argtype(convert: Callable[[str], T]) -> Callable[[str], T]:
@@ -67,12 +78,19 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--devsecops-fail-on",
-        type=_argtype(Severity.parse),
+        type=_argtype(parse_severity),
         metavar="LEVEL",
         help="lowest severity that fails: info, low, medium, high, critical",
     )
     group.addoption("--devsecops-json", metavar="PATH", help="write a JSON report")
     group.addoption("--devsecops-sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
+    group.addoption(
+        "--devsecops-sarif-all",
+        action="store_true",
+        default=False,
+        help="SARIF: also write accepted and below-gate findings, as suppressed results "
+        "(GitHub shows those as open alerts; by default only failing findings are written)",
+    )
     group.addoption(
         "--devsecops-sbom",
         metavar="PATH",
@@ -108,11 +126,14 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
-    options_image.add_ini(parser)
 
 
 # (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
-INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...] = (
+IniType = Literal["string", "args", "linelist", "bool", "int", "float"]
+
+# Typed (pytest >= 8.4 tags), so pytest 9's native `[tool.pytest]` table accepts
+# `devsecops_timeout = 300` and `[tool.pytest.ini_options]`/pytest.ini still take strings.
+INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ("devsecops", "run the security scanners (same as --devsecops)", "bool", False),
     ("devsecops_scanners", "scanners to run (default: all registered)", "args", []),
     ("devsecops_baseline", "baseline file, relative to the rootdir", "string", ""),
@@ -120,7 +141,7 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_strict_baseline", "stale baseline entries fail (default true)", "bool", True),
     ("devsecops_paths", "folders/files to scan, relative to the rootdir", "args", []),
     ("devsecops_exclude", "extra folder names never scanned", "args", []),
-    ("devsecops_timeout", "seconds each scanner may run (default 600)", "string", "600"),
+    ("devsecops_timeout", "seconds each scanner may run (default 600)", "float", 600.0),
     ("devsecops_bandit_honour_nosec", "let '# nosec' suppress bandit findings", "bool", False),
     (
         "devsecops_bandit_config",
@@ -130,13 +151,20 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ),
     ("devsecops_requirements", "files whose pins are audited (default: environment)", "args", []),
     ("devsecops_osv_db", "offline OSV database: folder of records or all.zip", "string", ""),
-    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "string", ""),
+    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "int", None),
     ("devsecops_audit_service", "online advisory service: pypi or osv", "string", "pypi"),
     ("devsecops_osv_url", "OSV query endpoint for the osv service (mirrors)", "string", ""),
-    ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
+    ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "float", 15.0),
     ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
     ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
     ("devsecops_import", "SARIF files to import as findings (globs under the rootdir)", "args", []),
+    (
+        "devsecops_images",
+        "container images to scan: names, docker save tarballs or OCI layout folders",
+        "args",
+        [],
+    ),
+    ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
     (
         "devsecops_sbom_scope",
         "SBOM components: project (declared closure) or environment",
@@ -149,20 +177,20 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     (
         "devsecops_app_start_timeout",
         "seconds the app may take to start (default 30)",
-        "string",
-        "30",
+        "float",
+        30.0,
     ),
     ("devsecops_target", "URL of an app someone else started", "string", ""),
     ("devsecops_allowed_hosts", "non-loopback hosts DAST may scan (exact names)", "args", []),
-    ("devsecops_dast_min_pages", "fewer pages with content fail the DAST status", "string", "1"),
+    ("devsecops_dast_min_pages", "fewer pages with content fail the DAST status", "int", 1),
     ("devsecops_dast_active", "run active probes in the zero-code scan", "bool", False),
     (
         "devsecops_dast_max_pages",
         "pages the crawler fetches at most (default 100)",
-        "string",
-        "100",
+        "int",
+        100,
     ),
-    ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "string", "60"),
+    ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "float", 60.0),
     ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
     (
         "devsecops_dast_engine",
@@ -172,7 +200,7 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ),
     ("devsecops_zap_url", "a running ZAP daemon, e.g. http://127.0.0.1:8090", "string", ""),
     ("devsecops_zap_command", "launch ZAP for the scan, e.g. /opt/zap/zap.sh", "string", ""),
-    ("devsecops_zap_start_timeout", "seconds ZAP may take to start (default 120)", "string", "120"),
+    ("devsecops_zap_start_timeout", "seconds ZAP may take to start (default 120)", "float", 120.0),
     ("devsecops_zap_policy", "ZAP active-scan policy name (default: ZAP's own)", "string", ""),
     ("devsecops_zap_ajax_spider", "also run ZAP's AJAX spider", "bool", False),
     (
@@ -188,13 +216,46 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
 )
 
 
-def resolve(config: pytest.Config) -> Settings | None:
-    """The effective settings, or None when the plugin is not switched on for this run."""
-    enabled = config.getoption("devsecops")
-    if enabled is None:
-        enabled = bool(config.getini("devsecops"))
-    if not enabled:
+def enabled(config: pytest.Config) -> bool:
+    """Whether --devsecops (or ini `devsecops = true`) switches the plugin on for this run."""
+    value = config.getoption("devsecops")
+    if value is None:
+        try:
+            value = bool(config.getini("devsecops"))
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+    return bool(value)
+
+
+def resolve(config: pytest.Config, on: bool = False) -> Settings | None:
+    """The effective settings, or None when the plugin is not switched on for this run
+    (`on`: switched on by the arguments, e.g. `pytest devsecops/bandit`)."""
+    if not (on or enabled(config)):
         return None
+    for name, _, kind, _ in INI_KEYS:  # pytest checks types lazily: check ours now, by name
+        if kind in ("int", "float", "bool"):
+            try:
+                config.getini(name)
+            except (TypeError, ValueError, pytest.UsageError) as exc:
+                raise pytest.UsageError(f"pytest-devsecops: {name}: {exc}") from None
+    try:
+        return _resolve(config)
+    except (TypeError, ValueError) as exc:  # pytest checks ini value types when they are read
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+
+
+def _resolve(config: pytest.Config) -> Settings:
+    from . import options_dast, options_image
+    from .core.severity import Severity
+    from .settings import (
+        DEFAULT_EXCLUDES,
+        Settings,
+        parse_days,
+        parse_sbom_scope,
+        parse_seconds,
+        parse_service,
+    )
+
     root = Path(config.rootpath)
     sources: list[tuple[str, str]] = []
 
@@ -221,7 +282,8 @@ def resolve(config: pytest.Config) -> Settings | None:
     osv_db = pick("devsecops_osv_db", "devsecops_osv_db")
     sbom_report = config.getoption("devsecops_sbom")
     html_report = config.getoption("devsecops_html")
-    max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
+    max_age_value = config.getini("devsecops_osv_max_age_days")
+    max_age = "" if max_age_value is None else str(max_age_value).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
         timeout = parse_seconds(str(config.getini("devsecops_timeout")))
@@ -247,6 +309,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         timeout=timeout,
         json_report=Path(json_report).absolute() if json_report else None,
         sarif_report=Path(sarif_report).absolute() if sarif_report else None,
+        sarif_all=bool(config.getoption("devsecops_sarif_all")),
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
         requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]
@@ -304,6 +367,8 @@ def _config_file(config: pytest.Config, root: Path) -> str:
 
 def policy_settings(config: pytest.Config) -> tuple[Path, Severity, bool]:
     """Baseline path, gate and update flag: what late findings need, even with --devsecops off."""
+    from .core.severity import Severity
+
     root = Path(config.rootpath)
     baseline = config.getoption("devsecops_baseline") or config.getini("devsecops_baseline")
     fail_on = config.getoption("devsecops_fail_on") or config.getini("devsecops_fail_on")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .core.finding import ScanResult
 from .core.fingerprint import assign
@@ -27,10 +29,23 @@ class SessionScan:
     today: datetime.date
 
 
-def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionScan:
+class Listener(Protocol):
+    """Told when each scanner starts and ends (the terminal's progress lines)."""
+
+    def started(self, scanner: str) -> None: ...
+
+    def finished(self, result: ScanResult) -> None: ...
+
+
+def run_scanners(
+    scanners: Sequence[Scanner], context: ScanContext, listener: Listener | None = None
+) -> SessionScan:
     """Run each scanner in its own work folder; a scanner that raises becomes an error result."""
     results = []
     for scanner in scanners:
+        if listener is not None:
+            listener.started(scanner.name)
+        started = time.monotonic()
         workdir = Path(tempfile.mkdtemp(prefix=f"{scanner.name}-", dir=context.workdir))
         scoped = dataclasses.replace(context, workdir=workdir)
         try:
@@ -46,18 +61,42 @@ def run_scanners(scanners: Sequence[Scanner], context: ScanContext) -> SessionSc
             )
         if result.scanner != scanner.name:
             result = dataclasses.replace(result, scanner=scanner.name)
-        results.append(dataclasses.replace(result, findings=tuple(assign(result.findings))))
+        # The scanner's time, charged to its status item (and shown) even if it did not say.
+        duration = result.duration or time.monotonic() - started
+        result = dataclasses.replace(
+            result, findings=tuple(assign(result.findings)), duration=duration
+        )
+        if listener is not None:
+            listener.finished(result)
+        results.append(result)
     return SessionScan(tuple(results), datetime.date.today())
 
 
 def save(scan: SessionScan, path: Path) -> None:
     """Write the scan where xdist workers (and nothing else) will read it back."""
-    data: dict[str, Any] = {
+    data = to_data(scan)
+    # Renamed into place: xdist workers start while the controller scans and wait for the file.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def to_data(scan: SessionScan) -> dict[str, Any]:
+    """The scan as JSON-ready data (also what the last-run cache keeps for --collect-only)."""
+    return {
         "format": RESULTS_FORMAT,
         "today": scan.today.isoformat(),
         "results": [result.to_dict() for result in scan.results],
     }
-    path.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+
+
+def from_data(data: Any) -> SessionScan:
+    if not isinstance(data, dict) or data.get("format") != RESULTS_FORMAT:
+        raise ValueError("written by another pytest-devsecops version")
+    return SessionScan(
+        tuple(ScanResult.from_dict(item) for item in data["results"]),
+        datetime.date.fromisoformat(data["today"]),
+    )
 
 
 def load(path: Path) -> SessionScan:

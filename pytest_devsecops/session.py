@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from . import __version__, runner
+from . import __version__, listing, runner, where
 from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
-from .core.finding import ScanResult
+from .core.finding import Finding, ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
@@ -22,9 +25,11 @@ from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
 from .scanners.interface import ScanContext, Scanner
 from .scanners.registry import ScannerRegistry
+from .selection import Selection
 from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
+WORKER_WAIT_KEY = "devsecops_scan_wait"
 
 
 class SecurityRun:
@@ -59,7 +64,7 @@ class SecurityRun:
     def results_path(self) -> Path:
         return self.workdir / "results.json"
 
-    def scan_now(self) -> None:
+    def scan_now(self, listener: runner.Listener | None = None) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
         settings = self.settings
         cache = getattr(self.config, "cache", None)
@@ -71,7 +76,9 @@ class SecurityRun:
             timeout=settings.timeout,
             workdir=self.workdir,
         )
-        self.scan = runner.run_scanners(self.scanners, context)
+        self.scan = runner.run_scanners(self.scanners, context, listener)
+        if cache is not None:  # what --collect-only shows next time, without scanning
+            listing.remember(cache, self.scan)
         runner.save(self.scan, self.results_path)
         if settings.update_baseline:
             self._update_baseline()
@@ -83,8 +90,19 @@ class SecurityRun:
                 settings.requirements, settings.root, self.scanned.results, settings.fix
             )
 
-    def adopt(self, path: Path) -> None:
-        """Use the controller's scan (xdist worker): never scan twice in one session."""
+    def list_only(self, why: str) -> None:
+        """`--collect-only` and friends: no tool runs and no request is sent. Items come from
+        the last run's cached results (marked as cached), else one status item per scanner."""
+        self.scan = listing.results(self.scanners, getattr(self.config, "cache", None), why)
+        runner.save(self.scan, self.results_path)
+        self._decide()
+
+    def adopt(self, path: Path, wait: float = 0.0) -> None:
+        """Use the controller's scan (xdist worker): never scan twice in one session. Workers
+        start while the controller scans, so the file may take up to `wait` seconds to appear."""
+        deadline = time.monotonic() + wait
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.scan = runner.load(path)
         self._decide()
 
@@ -122,7 +140,22 @@ class SecurityRun:
             f"({self.settings.relative(self.settings.baseline)})"
         )
 
-    def collectors(self, session: pytest.Session) -> list[ScannerFile]:
+    def note_also_seen(self, findings: Sequence[Finding]) -> None:
+        """Findings the test traffic saw too: one finding, both sources, in the reports."""
+        keys = {(finding.rule, finding.identity) for finding in findings}
+        source = ("also seen in", "the test traffic (devsecops_http)")
+        self.decisions = [
+            dataclasses.replace(
+                d, finding=dataclasses.replace(d.finding, details=(*d.finding.details, source))
+            )
+            if d.finding is not None and (d.finding.rule, d.finding.identity) in keys
+            else d
+            for d in self.decisions
+        ]
+
+    def collectors(
+        self, session: pytest.Session, selection: Selection | None = None
+    ) -> list[ScannerFile]:
         """One virtual `devsecops/<scanner>` file per scanner, in a stable order."""
         view = {
             "baseline": self.settings.relative(self.settings.baseline),
@@ -139,6 +172,7 @@ class SecurityRun:
                 view=view,
             )
             for result in self.scanned.results
+            if selection is None or selection.wants_scanner(result.scanner)
         ]
 
     def report(self) -> Report:
@@ -150,6 +184,11 @@ class SecurityRun:
             plugin_version=__version__,
             results=self.scanned.results + extra_results,
             decisions=tuple(self.decisions) + extra_decisions,
+            repo_root=where.repo_root(self.settings.root),
+            config_file=self.settings.config_file,
+            app_declared_in=where.app_declaration(
+                self.config, self.settings.root, self.settings.config_file
+            ),
         )
 
     def write_reports(self) -> list[str]:
@@ -157,7 +196,7 @@ class SecurityRun:
         problems = []
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
-            (self.settings.sarif_report, SarifReporter()),
+            (self.settings.sarif_report, SarifReporter(include_all=self.settings.sarif_all)),
             (
                 self.settings.sbom_report,
                 CycloneDxReporter(
@@ -179,6 +218,11 @@ class SecurityRun:
                 atomic.write_atomic(path, reporter.render(self.report()).encode("utf-8"))
             except (OSError, atomic.UnsafePathError) as exc:
                 problems.append(f"could not write {path}: {exc}")
+            except ImportError as exc:  # an optional library (the SBOM's) is not installed
+                problems.append(
+                    f"could not write {path}: {exc.name or exc} is not installed; "
+                    "install the extra: pip install 'pytest-devsecops[sbom]'"
+                )
         return problems
 
     def close(self) -> None:
@@ -201,3 +245,9 @@ def worker_scan_path(config: pytest.Config) -> Path | None:
     if workerinput is None or WORKER_INPUT_KEY not in workerinput:
         return None
     return Path(workerinput[WORKER_INPUT_KEY])
+
+
+def worker_scan_wait(config: pytest.Config) -> float:
+    """How long an xdist worker waits for the controller's scan (the controller says)."""
+    workerinput = getattr(config, "workerinput", None) or {}
+    return float(workerinput.get(WORKER_WAIT_KEY, 0.0))

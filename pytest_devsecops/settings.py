@@ -48,6 +48,7 @@ class Settings:
     timeout: float = 600.0
     json_report: Path | None = None
     sarif_report: Path | None = None
+    sarif_all: bool = False  # also accepted/below-gate findings, with suppressions
     bandit_honour_nosec: bool = False
     bandit_config: Path | None = None
     requirements: tuple[Path, ...] = ()

@@ -193,6 +193,14 @@ def _answers(session: requests.Session, url: str) -> bool:
 
 def stop_process_group(child: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     """SIGTERM the child's whole process group, then SIGKILL whatever is left after `grace` s."""
+    if not hasattr(os, "killpg"):  # no process groups (Windows): stop the child itself
+        child.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=grace)
+        child.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -65,6 +65,9 @@ def run(
 
 
 def _kill_group(child: subprocess.Popen[str]) -> None:
+    if not hasattr(os, "killpg"):  # no process groups (Windows): kill the child itself
+        child.kill()
+        return
     try:
         os.killpg(child.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

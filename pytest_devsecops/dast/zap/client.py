@@ -115,7 +115,9 @@ def _zapv2(url: str, api_key: str, timeout: float) -> Any:
     try:
         from zapv2 import ZAPv2
     except ImportError as exc:
-        raise ZapError("the zaproxy package (zapv2) is not installed: pip install zaproxy") from exc
+        raise ZapError(
+            "the zaproxy package (zapv2) is not installed: pip install 'pytest-devsecops[zap]'"
+        ) from exc
 
     proxies = {"http": url, "https": url}
 
