@@ -171,11 +171,8 @@ def _zap_proxy(config: pytest.Config) -> str:
     try:
         ZapClient(choice.zap.url, os.environ.get("ZAP_API_KEY", "")).version()
     except ZapError as exc:
-        if choice.mode == "zap":
-            pytest.fail(
-                f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False
-            )
-        return ""  # auto: ZAP is not there, the built-in passive rules judge the traffic
+        # auto too: a configured ZAP that does not answer is a failure, not a quiet fallback.
+        pytest.fail(f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False)
     return choice.zap.url
 
 

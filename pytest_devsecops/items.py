@@ -49,17 +49,27 @@ class ScannerFile(pytest.File):
         yield StatusItem.from_parent(
             self, name="status", nodeid=f"{self.nodeid}::status", result=self.result
         )
-        names: Counter[str] = Counter()
-        for decision in sorted(self.decisions, key=_order):
-            name = _item_name(decision)
-            names[name] += 1
-            if names[name] > 1:
-                name = f"{name[:-1]}#{names[name]}]"
+        for name, decision in item_names(self.decisions):
+            if decision.verdict is Verdict.IGNORED:
+                continue  # a policy rule dropped it: counted in the summary and the JSON report
             # An explicit node id: pytest parses `[...]` into params, and --lf/--sw/--deselect
             # compare parsed ids, so the id must be the parsed form of the string we print.
             yield FindingItem.from_parent(
                 self, name=name, nodeid=f"{self.nodeid}::{name}", decision=decision, view=self.view
             )
+
+
+def item_names(decisions: list[Decision]) -> list[tuple[str, Decision]]:
+    """Each decision's item name, in item order, numbered when two would be the same."""
+    names: Counter[str] = Counter()
+    named = []
+    for decision in sorted(decisions, key=_order):
+        name = _item_name(decision)
+        names[name] += 1
+        if names[name] > 1:
+            name = f"{name[:-1]}#{names[name]}]"
+        named.append((name, decision))
+    return named
 
 
 def _item_name(decision: Decision) -> str:

@@ -39,6 +39,13 @@ def finding_text(decision: Decision, baseline: str) -> str:
             f"reason: {entry.reason or 'none given'}), and that acceptance has expired: "
             "fix it, or review it and move `expires` forward"
         )
+    elif decision.verdict is Verdict.REFUSED and entry is not None:
+        lines.append(
+            f"  accepted in {baseline}:{entry.line}, but the acceptance is refused: "
+            f"{decision.problem}; complete the entry (or shorten `expires`)"
+        )
+    elif decision.verdict is Verdict.NEW and decision.rule is not None:
+        lines.append(f"  decided by policy {printable(decision.rule.describe())}")
     elif decision.verdict is Verdict.NEW:
         lines.append("  " + ACCEPT_HINT.format(baseline=baseline))
     return "\n".join(lines)
@@ -71,6 +78,10 @@ def xfail_reason(decision: Decision, fail_on: str) -> str:
         owner = f" (owner: {printable(entry.owner)})" if entry.owner else ""
         expires = f" until {entry.expires}" if entry.expires else ""
         return f"baselined{expires}: {reason}{owner}"
+    if decision.rule is not None and decision.rule.action == "report":
+        return f"reported by policy {printable(decision.rule.describe())}"
+    if decision.gate is not None:
+        return f"below fail-on={decision.gate}"
     return f"below fail-on={fail_on}"
 
 
@@ -88,6 +99,7 @@ def status_text(result: ScanResult) -> str:
         lines.extend(f"  {printable(skip.target)}: {printable(skip.reason)}" for skip in gaps[:50])
         if len(gaps) > 50:
             lines.append(f"  ... and {len(gaps) - 50} more")
+    lines.extend(f"note: {printable(note)}" for note in result.notes)
     if result.hint:
         lines.append(f"next step: {result.hint}")
     elif gaps:

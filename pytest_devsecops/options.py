@@ -77,6 +77,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="add current findings to the baseline and drop stale entries",
     )
     group.addoption(
+        "--devsecops-explain",
+        metavar="FINDING",
+        help="say which policy rule, baseline entry or gate decides FINDING (a node id or "
+        "fingerprint), from the last scan when cached, and exit",
+    )
+    group.addoption(
         "--devsecops-fail-on",
         type=_argtype(parse_severity),
         metavar="LEVEL",
@@ -151,7 +157,12 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ),
     ("devsecops_requirements", "files whose pins are audited (default: environment)", "args", []),
     ("devsecops_osv_db", "offline OSV database: folder of records or all.zip", "string", ""),
-    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "int", None),
+    (
+        "devsecops_osv_max_age_days",
+        "an older offline OSV database is an error (default 30; off to disable)",
+        "string",
+        "",
+    ),
     ("devsecops_audit_service", "online advisory service: pypi or osv", "string", "pypi"),
     ("devsecops_osv_url", "OSV query endpoint for the osv service (mirrors)", "string", ""),
     ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "float", 15.0),
@@ -165,6 +176,24 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
         [],
     ),
     ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
+    (
+        "devsecops_default_rules",
+        "built-in policy rules (B101 ignored in tests) (default true)",
+        "bool",
+        True,
+    ),
+    (
+        "devsecops_require",
+        "baseline entry fields that must be filled: reason owner expires",
+        "args",
+        [],
+    ),
+    (
+        "devsecops_max_acceptance_days",
+        "an accepted finding's expires may be at most this many days ahead",
+        "string",
+        "",
+    ),
     (
         "devsecops_sbom_scope",
         "SBOM components: project (declared closure) or environment",
@@ -194,7 +223,7 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
     (
         "devsecops_dast_engine",
-        "auto (ZAP if configured and reachable), builtin, zap",
+        "auto (ZAP if configured, else built-in), builtin, zap",
         "string",
         "auto",
     ),
@@ -219,6 +248,8 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
 def enabled(config: pytest.Config) -> bool:
     """Whether --devsecops (or ini `devsecops = true`) switches the plugin on for this run."""
     value = config.getoption("devsecops")
+    if config.getoption("devsecops_explain", None):
+        return True  # asking about a finding switches the plugin on for that question
     if value is None:
         try:
             value = bool(config.getini("devsecops"))
@@ -245,12 +276,12 @@ def resolve(config: pytest.Config, on: bool = False) -> Settings | None:
 
 
 def _resolve(config: pytest.Config) -> Settings:
-    from . import options_dast, options_image
+    from . import options_dast, options_image, options_policy
     from .core.severity import Severity
     from .settings import (
         DEFAULT_EXCLUDES,
         Settings,
-        parse_days,
+        parse_max_age,
         parse_sbom_scope,
         parse_seconds,
         parse_service,
@@ -286,11 +317,13 @@ def _resolve(config: pytest.Config) -> Settings:
     max_age = "" if max_age_value is None else str(max_age_value).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
-        timeout = parse_seconds(str(config.getini("devsecops_timeout")))
-        audit_timeout = parse_seconds(str(config.getini("devsecops_audit_timeout")))
+        timeout = parse_seconds(str(config.getini("devsecops_timeout")), "devsecops_timeout")
+        audit_timeout = parse_seconds(
+            str(config.getini("devsecops_audit_timeout")), "devsecops_audit_timeout"
+        )
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
-        max_age_days = parse_days(max_age) if max_age else None
+        max_age_days = parse_max_age(max_age)
         sbom_scope = parse_sbom_scope(str(config.getini("devsecops_sbom_scope")).strip())
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
@@ -334,6 +367,7 @@ def _resolve(config: pytest.Config) -> Settings:
         config_file=_config_file(config, root),
         image=options_image.image_settings(config),
         sources=tuple(sources),
+        policy=options_policy.policy(config, root),
         **_iac_and_commits(config, root),
     )
 

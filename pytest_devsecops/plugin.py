@@ -143,6 +143,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
     entries = len(run.baseline.entries)
     lines = [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
+    lines.extend(run.settings.policy.header())
     if not run.settings.commit_range and run.settings.scanners is None:
         lines.append(
             "devsecops: commits not run: set devsecops_commit_range (e.g. origin/main..HEAD) "
@@ -157,14 +158,32 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
+    if not config.getoption("devsecops_explain", None):
+        return None
+    from _pytest.main import wrap_session  # as pytest's own --fixtures does
+
+    return wrap_session(config, _explain)
+
+
+def _explain(config: pytest.Config, session: pytest.Session) -> int:
+    from .explain import run_explain
+
+    run = config.stash[RUN_KEY]
+    return run_explain(
+        run, str(config.getoption("devsecops_explain")), config.get_terminal_writer()
+    )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> object:
     # A wrapper: this runs after every other sessionstart, so the header is printed before
     # any scan, and the xdist workers start meanwhile (they wait for the results file).
     outcome = yield
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return outcome
+    if run is None or session.config.getoption("devsecops_explain", None):
+        return outcome  # --devsecops-explain scans (or not) by itself
     from .listing import listing_option
     from .progress import ScanProgress
     from .session import worker_scan_path, worker_scan_wait
@@ -253,6 +272,8 @@ def pytest_terminal_summary(
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
     for line in run.fix_lines:
+        terminalreporter.write_line(line)
+    for line in run.expiring_lines():
         terminalreporter.write_line(line)
 
 

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.redact import printable, redact
+from .missing import missing_package
+from .missing import result_for as missing_result
 from .scanners.interface import ScanContext, Scanner
 
 RESULTS_FORMAT = 1
@@ -51,14 +53,7 @@ def run_scanners(
         try:
             result = scanner.scan(scoped)
         except Exception as exc:
-            trace = printable(redact("".join(traceback.format_exception(exc)[-6:])))
-            result = ScanResult(
-                scanner.name,
-                scanner.name,
-                "",
-                error=f"the scanner raised {exc!r}\n{trace}",
-                hint="this is a bug in the scanner plugin; please report it with the trace",
-            )
+            result = _failed(scanner.name, exc)
         if result.scanner != scanner.name:
             result = dataclasses.replace(result, scanner=scanner.name)
         # The scanner's time, charged to its status item (and shown) even if it did not say.
@@ -70,6 +65,21 @@ def run_scanners(
             listener.finished(result)
         results.append(result)
     return SessionScan(tuple(results), datetime.date.today())
+
+
+def _failed(name: str, exc: Exception) -> ScanResult:
+    """The error result of a scanner that raised: a missing package, or a bug in it."""
+    package = missing_package(exc)
+    if package:
+        return missing_result(name, package)
+    trace = printable(redact("".join(traceback.format_exception(exc)[-6:])))
+    return ScanResult(
+        name,
+        name,
+        "",
+        error=f"the scanner raised {exc!r}\n{trace}",
+        hint="this is a bug in the scanner plugin; please report it with the trace",
+    )
 
 
 def save(scan: SessionScan, path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import shutil
 import tempfile
 import time
@@ -16,7 +18,15 @@ from .core import atomic, baseline_update
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Finding, ScanResult
-from .core.policy import Decision, Policy, Verdict, decide
+from .core.policy import (
+    Decision,
+    Policy,
+    Verdict,
+    decide,
+    expiring_soon,
+    uncovered_entries,
+)
+from .core.redact import printable
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.html import HtmlReporter
@@ -30,6 +40,7 @@ from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
 WORKER_WAIT_KEY = "devsecops_scan_wait"
+LAST_SCAN = "last-scan.json"
 
 
 class SecurityRun:
@@ -80,6 +91,10 @@ class SecurityRun:
         if cache is not None:  # what --collect-only shows next time, without scanning
             listing.remember(cache, self.scan)
         runner.save(self.scan, self.results_path)
+        if context.cache_dir is not None:
+            # --devsecops-explain answers from this without scanning again.
+            with contextlib.suppress(OSError):
+                runner.save(self.scan, context.cache_dir / LAST_SCAN)
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
@@ -97,6 +112,19 @@ class SecurityRun:
         runner.save(self.scan, self.results_path)
         self._decide()
 
+    def load_cached(self) -> bool:
+        """Use the last scan saved in pytest's cache; False when there is none to use."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None:
+            return False
+        path = cache.mkdir("devsecops") / LAST_SCAN
+        try:
+            self.scan = runner.load(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self._decide()
+        return True
+
     def adopt(self, path: Path, wait: float = 0.0) -> None:
         """Use the controller's scan (xdist worker): never scan twice in one session. Workers
         start while the controller scans, so the file may take up to `wait` seconds to appear."""
@@ -106,23 +134,39 @@ class SecurityRun:
         self.scan = runner.load(path)
         self._decide()
 
+    def policy(self) -> Policy:
+        """The decision rules of this run: gate, policy rules, acceptance rules."""
+        config = self.settings.policy
+        return Policy(
+            self.settings.fail_on,
+            self.scanned.today,
+            self.settings.strict_baseline,
+            rules=config.all_rules,
+            require=config.require,
+            max_acceptance_days=config.max_acceptance_days,
+        )
+
     def _decide(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
-        self.decisions = decide(self.scanned.results, self.baseline, policy)
+        self.decisions = decide(self.scanned.results, self.baseline, self.policy())
 
     def _update_baseline(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
+        policy = self.policy()
         decisions = decide(self.scanned.results, self.baseline, policy)
+        horizon = policy.max_acceptance_days
+        expires = policy.today + datetime.timedelta(days=horizon) if horizon is not None else None
         additions = [
-            Entry.for_finding(d.found)
+            dataclasses.replace(Entry.for_finding(d.found), expires=expires)
             for d in decisions
             if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+            # Nothing a baseline entry could change: a policy rule fails or reports it anyway.
+            and (d.rule is None or d.rule.action == "gate")
         ]
         removals = [
             d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
         ]
+        kept = _kept_note(len(uncovered_entries(self.scanned.results, self.baseline)))
         if not additions and not removals and self.baseline.exists:
-            self.baseline_note = "baseline already up to date; not rewritten"
+            self.baseline_note = f"baseline already up to date; not rewritten{kept}"
             return
         try:
             text = baseline_update.render(self.baseline, additions, removals)
@@ -137,7 +181,7 @@ class SecurityRun:
         self.baseline = baseline_mod.parse(self.settings.baseline, text.encode("utf-8"))
         self.baseline_note = (
             f"baseline updated: {len(additions)} added, {len(removals)} removed "
-            f"({self.settings.relative(self.settings.baseline)})"
+            f"({self.settings.relative(self.settings.baseline)}){kept}"
         )
 
     def note_also_seen(self, findings: Sequence[Finding]) -> None:
@@ -152,6 +196,22 @@ class SecurityRun:
             else d
             for d in self.decisions
         ]
+
+    def expiring_lines(self) -> list[str]:
+        """Acceptances that run out within 14 days, so they are renewed before they fail."""
+        if self.scan is None:
+            return []
+        soon = expiring_soon(self.baseline, self.scan.today)
+        if not soon:
+            return []
+        baseline = self.settings.relative(self.settings.baseline)
+        lines = [f"expiring soon: {len(soon)} acceptance(s) in {baseline} within 14 days"]
+        lines.extend(
+            f"  {entry.expires} {entry.scanner} {entry.rule} in {printable(entry.path) or '-'} "
+            f"(owner: {printable(entry.owner) or 'nobody'}; {baseline}:{entry.line})"
+            for entry in soon[:20]
+        )
+        return lines
 
     def collectors(
         self, session: pytest.Session, selection: Selection | None = None
@@ -227,6 +287,12 @@ class SecurityRun:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _kept_note(count: int) -> str:
+    if not count:
+        return ""
+    return f"; kept {count} entr{'y' if count == 1 else 'ies'} not covered by this run"
 
 
 def load_baseline(path: Path) -> Baseline:

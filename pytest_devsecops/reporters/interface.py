@@ -15,6 +15,8 @@ OUTCOME_WORDS = {
     Verdict.BELOW_GATE: "below-gate",
     Verdict.EXPIRED: "expired",
     Verdict.STALE: "stale",
+    Verdict.IGNORED: "ignored",
+    Verdict.REFUSED: "refused",
 }
 
 

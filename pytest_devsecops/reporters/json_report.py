@@ -84,6 +84,10 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "details": dict(finding.details),
         "outcome": OUTCOME_WORDS[decision.verdict],
     }
+    if decision.rule is not None:
+        data["policy_rule"] = decision.rule.describe()
+    if decision.problem:
+        data["refused_because"] = decision.problem
     if decision.entry is not None:
         data["baseline"] = {
             "reason": decision.entry.reason,

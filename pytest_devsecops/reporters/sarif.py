@@ -38,9 +38,9 @@ class SarifReporter:
 
 
 def _written(decision: Decision, include_all: bool) -> bool:
-    if decision.finding is None:
-        return False  # a stale entry has no finding, so nothing to locate
-    return include_all or decision.verdict in (Verdict.NEW, Verdict.EXPIRED)
+    if decision.finding is None or decision.verdict is Verdict.IGNORED:
+        return False  # a stale entry has nothing to locate; a policy rule dropped the other
+    return include_all or decision.verdict in (Verdict.NEW, Verdict.EXPIRED, Verdict.REFUSED)
 
 
 def _run(result: ScanResult, report: Report, include_all: bool) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from ...core.redact import redact
+from ...missing import install_line
 
 # ZAP's ApiException codes (CONTRACT §1.3): zapv2 returns these strings instead of raising.
 ERROR_CODES = frozenset(
@@ -116,7 +117,7 @@ def _zapv2(url: str, api_key: str, timeout: float) -> Any:
         from zapv2 import ZAPv2
     except ImportError as exc:
         raise ZapError(
-            "the zaproxy package (zapv2) is not installed: pip install 'pytest-devsecops[zap]'"
+            f"the zaproxy package (zapv2) is not installed: {install_line('zaproxy')}"
         ) from exc
 
     proxies = {"http": url, "https": url}

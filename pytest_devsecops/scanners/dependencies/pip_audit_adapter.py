@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,8 @@ def query(
 
     spec = ResolvedDependency(name=dependency.name, version=Version(dependency.version))
     try:
-        answered, results = service.query(spec)
+        with _dropped_records() as dropped:
+            answered, results = service.query(spec)
     except PipAuditConnectionError as exc:
         raise QueryFailed(str(exc) or "connection failed", unreachable=True) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
@@ -48,6 +52,14 @@ def query(
         raise QueryFailed(str(exc) or type(exc).__name__, unreachable=False) from exc
     if answered.is_skipped():
         return str(answered.skip_reason)
+    if dropped:
+        # pip-audit logs and skips a record it cannot read (an unknown schema_version, no
+        # `affected` list): that record may be a vulnerability of this very dependency.
+        raise QueryFailed(
+            "the advisory service answered with a record pip-audit cannot read: "
+            + "; ".join(dropped[:3]),
+            unreachable=False,
+        )
     return [
         (
             frozenset({result.id, *result.aliases}),
@@ -56,3 +68,28 @@ def query(
         )
         for result in results
     ]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split())[:200])
+
+
+@contextlib.contextmanager
+def _dropped_records() -> Iterator[list[str]]:
+    """The warnings pip-audit's services log while answering: each is a record they dropped."""
+    handler = _Collect()
+    logger = logging.getLogger("pip_audit._service")
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)  # a quieter logging setup must not hide a dropped record
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
