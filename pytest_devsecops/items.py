@@ -117,6 +117,8 @@ class StatusItem(DevsecopsItem):
         ]
 
     def runtest(self) -> None:
+        if self.result.unavailable and not self.result.error:
+            pytest.skip(f"{self.result.scanner} did not run: {self.result.unavailable}")
         if not self.result.complete:
             raise ScannerStatusError(messages.status_text(self.result))
 

@@ -123,6 +123,8 @@ def status_summary(result: ScanResult) -> str:
     took = f" in {result.duration:.1f}s" if result.duration else ""
     if result.error:
         return f"{tool}: ERROR{took}"
+    if result.unavailable:
+        return f"{tool}: SKIPPED, {result.unavailable}"
     if coverage.gaps:
         return f"{tool}: {scanned}{took}, {len(coverage.gaps)} NOT scanned"
     return f"{tool}: {scanned}{took}, complete"

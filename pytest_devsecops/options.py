@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
@@ -238,6 +238,10 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
         "string",
         "",
     ),
+    ("devsecops_zizmor", "the zizmor binary (default: beside python, then PATH)", "string", ""),
+    ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
+    ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),
+    ("devsecops_allowed_signers", "git allowed-signers file for SSH signatures", "string", ""),
 )
 
 
@@ -364,7 +368,25 @@ def _resolve(config: pytest.Config) -> Settings:
         image=options_image.image_settings(config),
         sources=tuple(sources),
         policy=options_policy.policy(config, root),
+        **_iac_and_commits(config, root),
     )
+
+
+def _iac_and_commits(config: pytest.Config, root: Path) -> dict[str, Any]:
+    """The iac/actions/commits scanners' settings (tool paths, Rego folder, commit range)."""
+
+    def ini(key: str) -> str:
+        return str(config.getini(key)).strip()
+
+    return {
+        "trivy_path": str(root / ini("devsecops_trivy")) if ini("devsecops_trivy") else "",
+        "zizmor_path": str(root / ini("devsecops_zizmor")) if ini("devsecops_zizmor") else "",
+        "rego": root / ini("devsecops_rego") if ini("devsecops_rego") else None,
+        "commit_range": ini("devsecops_commit_range"),
+        "allowed_signers": (
+            root / ini("devsecops_allowed_signers") if ini("devsecops_allowed_signers") else None
+        ),
+    }
 
 
 def _config_file(config: pytest.Config, root: Path) -> str:

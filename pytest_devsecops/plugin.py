@@ -146,6 +146,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     entries = len(run.baseline.entries)
     lines = [f"{run.settings.describe()} ({entries} entr{'y' if entries == 1 else 'ies'})"]
     lines.extend(run.settings.policy.header())
+    if not run.settings.commit_range and run.settings.scanners is None:
+        lines.append(
+            "devsecops: commits not run: set devsecops_commit_range (e.g. origin/main..HEAD) "
+            "to check commit signatures"
+        )
     listing = listing_option(config)
     if listing:
         lines.append(
@@ -346,6 +351,7 @@ class BuiltinScanners:
                 max_age_days=settings.osv_max_age_days,
             )
         )
+        _register_infrastructure_scanners(settings, registry)
         if settings.image.images or "image" in (settings.scanners or ()):
             from .scanners.image.scanner import ImageScanner
 
@@ -368,6 +374,30 @@ class BuiltinScanners:
                     progress=terminal_progress(config),
                 )
             )
+
+
+def _register_infrastructure_scanners(settings: Settings, registry: ScannerRegistry) -> None:
+    """iac (trivy), actions (zizmor) and, when a commit range is set, commits (git)."""
+    from .scanners.actions import ActionsScanner
+    from .scanners.commits import CommitsScanner
+    from .scanners.iac import IacScanner
+
+    named = settings.scanners or ()
+    registry.add(
+        IacScanner(trivy_path=settings.trivy_path, required="iac" in named, rego=settings.rego)
+    )
+    registry.add(ActionsScanner(zizmor_path=settings.zizmor_path, required="actions" in named))
+    if settings.commit_range:
+        registry.add(
+            CommitsScanner(
+                commit_range=settings.commit_range, allowed_signers=settings.allowed_signers
+            )
+        )
+    elif "commits" in named:
+        raise pytest.UsageError(
+            "pytest-devsecops: the commits scanner needs ini devsecops_commit_range "
+            "(e.g. origin/main..HEAD)"
+        )
 
 
 class XdistLateFindings:

@@ -78,6 +78,11 @@ class Settings:
     dast_min_pages: int = 1
     dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
     zap_rules: RuleLevels | None = None
+    trivy_path: str = ""  # ini devsecops_trivy: the trivy binary ('' = find it)
+    zizmor_path: str = ""  # ini devsecops_zizmor: the zizmor binary ('' = find it)
+    commit_range: str = ""  # ini devsecops_commit_range: '' = the commits scanner does not run
+    allowed_signers: Path | None = None
+    rego: Path | None = None  # ini devsecops_rego: a folder of custom trivy checks
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     image: ImageSettings = dataclasses.field(default_factory=ImageSettings)
     sources: tuple[tuple[str, str], ...] = ()

@@ -71,6 +71,10 @@ def _run(result: ScanResult, report: Report, include_all: bool) -> dict[str, Any
         }
         for skip in result.coverage.skipped
     ]
+    if result.unavailable:
+        notifications.append(
+            {"level": "warning", "message": {"text": f"not run: {result.unavailable}"}}
+        )
     return {
         "tool": {"driver": driver},
         # One category per scanner: a later run of the same category closes fixed alerts.
@@ -160,6 +164,11 @@ def _result(decision: Decision, rule_ids: list[str], report: Report) -> dict[str
             "outcome": OUTCOME_WORDS[decision.verdict],
         },
     }
+    if path == ".":
+        # The repository itself (a commit): its root, no line; the sha is in the message.
+        physical = result["locations"][0]["physicalLocation"]
+        physical["artifactLocation"]["uri"] = "."
+        del physical["region"]
     if finding.location.url:
         result["properties"]["url"] = finding.location.url
     suppression = _suppression(decision, report)
