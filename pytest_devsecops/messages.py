@@ -88,6 +88,7 @@ def status_text(result: ScanResult) -> str:
         lines.extend(f"  {printable(skip.target)}: {printable(skip.reason)}" for skip in gaps[:50])
         if len(gaps) > 50:
             lines.append(f"  ... and {len(gaps) - 50} more")
+    lines.extend(f"note: {printable(note)}" for note in result.notes)
     if result.hint:
         lines.append(f"next step: {result.hint}")
     elif gaps:

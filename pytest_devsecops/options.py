@@ -16,6 +16,7 @@ from .settings import (
     DEFAULT_EXCLUDES,
     Settings,
     parse_days,
+    parse_jobs,
     parse_path_list,
     parse_scanner_list,
     parse_seconds,
@@ -91,6 +92,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--devsecops-zap-url", metavar="URL", help="a running ZAP (API key from ZAP_API_KEY)"
     )
+    group.addoption(
+        "--devsecops-since",
+        metavar="REF",
+        help="fail only findings on lines changed since git merge-base REF HEAD",
+    )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
 
@@ -158,6 +164,15 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "string",
         "",
     ),
+    (
+        "devsecops_jobs",
+        "worker processes per scanner (default auto: usable CPUs)",
+        "string",
+        "auto",
+    ),
+    ("devsecops_cache", "reuse per-file results of unchanged files (default true)", "bool", True),
+    ("devsecops_since", "gate only lines changed since this git ref", "string", ""),
+    ("devsecops_bandit_allow_skips", "rules/paths the bandit config may remove", "args", []),
 )
 
 
@@ -203,6 +218,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         max_age_days = parse_days(max_age) if max_age else None
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
+        jobs = parse_jobs(str(config.getini("devsecops_jobs")))
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -236,6 +252,10 @@ def resolve(config: pytest.Config) -> Settings | None:
         zap_rules=zap_rules,
         config_file=_config_file(config, root),
         sources=tuple(sources),
+        jobs=jobs,
+        cache=bool(config.getini("devsecops_cache")),
+        since=str(pick("devsecops_since", "devsecops_since") or "").strip(),
+        bandit_allow_skips=tuple(config.getini("devsecops_bandit_allow_skips")),
     )
 
 

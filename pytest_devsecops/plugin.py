@@ -169,7 +169,9 @@ class BuiltinScanners:
         settings = self.settings
         registry.add(
             BanditScanner(
-                honour_nosec=settings.bandit_honour_nosec, config_file=settings.bandit_config
+                honour_nosec=settings.bandit_honour_nosec,
+                config_file=settings.bandit_config,
+                allow_skips=settings.bandit_allow_skips,
             )
         )
         registry.add(

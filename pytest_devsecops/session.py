@@ -59,10 +59,14 @@ class SecurityRun:
 
     def scan_now(self) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
+        from .scanners.bandit_run import usable_cpus
+
         settings = self.settings
-        cache = getattr(self.config, "cache", None)
+        cache = getattr(self.config, "cache", None) if settings.cache else None
         context = ScanContext(
             cache_dir=cache.mkdir("devsecops") if cache is not None else None,
+            cache_read=not self.config.getoption("cacheclear", False),
+            jobs=settings.jobs or usable_cpus(),
             root=settings.root,
             paths=settings.paths,
             excludes=settings.excludes,

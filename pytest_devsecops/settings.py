@@ -65,6 +65,10 @@ class Settings:
     zap_rules: RuleLevels | None = None
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     sources: tuple[tuple[str, str], ...] = ()
+    jobs: int = 0  # worker processes per scanner; 0: every usable CPU
+    cache: bool = True
+    since: str = ""  # --devsecops-since: gate only lines changed since this git ref
+    bandit_allow_skips: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The one-line summary shown in pytest's header."""
@@ -121,3 +125,13 @@ def parse_service(text: str) -> str:
 
 def parse_path_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(",", " ").split() if part.strip())
+
+
+def parse_jobs(text: str) -> int:
+    """`auto` (or empty) → 0, meaning every usable CPU; otherwise a whole number >= 1."""
+    if text.strip().lower() in ("", "auto"):
+        return 0
+    value = parse_count(text.strip(), "worker processes")
+    if value < 1 or value > 1024:
+        raise ValueError(f"devsecops_jobs: expected auto or 1..1024, got {text!r}")
+    return value

@@ -14,11 +14,12 @@ from typing import Any
 
 from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
-from ..core.redact import mask_string_literals, printable, redact, tail
+from ..core.redact import mask_string_literals, printable, redact
 from ..core.severity import Severity
-from . import bandit_canary, process
+from ..settings import DEFAULT_EXCLUDES
+from . import bandit_canary, bandit_config, bandit_files, bandit_run
 from .bandit_advice import advice_for
-from .bandit_files import pyproject_with_bandit, python_scripts, virtualenvs
+from .cache import FileCache, file_digest
 from .interface import ScanContext
 
 # Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
@@ -32,10 +33,18 @@ class BanditScanner:
     """bandit over the project's Python sources, honouring the project's bandit config."""
 
     name = "bandit"
+    reports_file_lines = True  # findings sit on lines of files: --devsecops-since applies
 
-    def __init__(self, *, honour_nosec: bool = False, config_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        honour_nosec: bool = False,
+        config_file: Path | None = None,
+        allow_skips: tuple[str, ...] = (),
+    ) -> None:
         self.honour_nosec = honour_nosec
         self.config_file = config_file
+        self.allow_skips = allow_skips
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
@@ -49,95 +58,175 @@ class BanditScanner:
                 error="bandit is not installed in this environment",
                 hint="pip install bandit (it is a dependency of pytest-devsecops)",
             )
-        report = context.workdir / "bandit.json"
+        result = self._scan(context, version)
+        return dataclasses.replace(result, duration=time.monotonic() - started)
+
+    def _scan(self, context: ScanContext, version: str) -> ScanResult:
         requested = tuple(context.relative(path) for path in context.paths)
         missing = tuple(
             Skipped(context.relative(path), "does not exist")
             for path in context.paths
             if not path.exists()
         )
-        present = tuple(path for path in context.paths if path.exists())
-        if not present:
+        try:
+            settings = bandit_config.read(context.root, self.config_file, self.allow_skips)
+        except bandit_config.BanditConfigError as exc:
             return ScanResult(
                 self.name,
                 "bandit",
                 version,
                 coverage=Coverage(requested=requested, skipped=missing),
-                error="none of the paths to scan exists",
-                hint="set devsecops_paths to folders of this project",
+                error=str(exc),
+                hint="fix the bandit configuration (bandit itself would refuse it)",
             )
-        argv = self._argv(dataclasses.replace(context, paths=present), report)
-        outcome = process.run(argv, context.timeout)
-        failure = _failure(outcome, report, context.timeout)
-        if failure:
+        found = bandit_files.discover(
+            context.root,
+            [path for path in context.paths if path.exists()],
+            context.excludes,
+            DEFAULT_EXCLUDES,
+            settings.removed_by,
+        )
+        coverage_skips = missing + found.skipped + settings.allowed_rule_skips()
+        if not found.files and not any(skip for skip in coverage_skips if not skip.deliberate):
             return ScanResult(
                 self.name,
                 "bandit",
                 version,
-                coverage=Coverage(requested=requested),
-                error=failure,
-                hint="run the command above by hand to see bandit's own error",
-                duration=time.monotonic() - started,
+                coverage=Coverage(requested=requested, skipped=coverage_skips),
+                error="bandit found no Python files to scan",
+                hint="check devsecops_paths, devsecops_exclude and the bandit exclude settings",
             )
-        data = json.loads(report.read_text(encoding="utf-8"))
-        data, canary_rules, canary_note = bandit_canary.take(data)
-        skipped = missing + tuple(
-            Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
-            for error in data["errors"]
+        key = {
+            "tool": f"bandit {version}",
+            "python": list(sys.version_info[:2]),
+            "config": settings.fingerprint,
+            "nosec": self.honour_nosec,
+        }
+        cache = FileCache.open(context.cache_dir, self.name, key, read=context.cache_read)
+        reports, to_scan, digests = {}, [], {}
+        for rel, path in found.files:
+            try:
+                digests[rel] = file_digest(path)
+            except OSError:
+                to_scan.append((rel, path))
+                continue
+            cached = cache.get(rel, digests[rel])
+            if cached is None:
+                to_scan.append((rel, path))
+            else:
+                reports[rel] = cached
+        merged = bandit_run.run(
+            self._prefix(context, settings),
+            [path for _rel, path in to_scan],
+            bandit_canary.plant(context.workdir / "canary"),
+            context.workdir,
+            context.jobs,
+            context.timeout,
         )
-        unscanned = {skip.target for skip in skipped}
-        scanned = sorted(
-            {context.relative(name) for name in data["metrics"] if name != "_totals"} - unscanned
+        unreported = []
+        for rel, path in to_scan:
+            report = merged.per_file.get(str(path))
+            if report is None or (report["metrics"] is None and not report["errors"]):
+                unreported.append(Skipped(rel, "bandit did not report on this file"))
+                continue
+            reports[rel] = _storable(report)
+            if rel in digests and not merged.failures:
+                cache.put(rel, digests[rel], reports[rel])
+        if not merged.failures:
+            cache.save(digests)
+        return self._result(
+            context,
+            version,
+            requested,
+            found,
+            settings,
+            reports,
+            merged,
+            coverage_skips + tuple(unreported),
+            cache,
         )
-        findings = tuple(self._finding(context, item) for item in data["results"])
-        coverage = Coverage(requested=requested, scanned=tuple(scanned), skipped=skipped)
-        error, hint = "", ""
-        if not scanned and not skipped:
-            error, hint = (
-                "bandit found no Python files to scan",
-                "check devsecops_paths and the bandit exclude settings",
+
+    def _result(
+        self,
+        context: ScanContext,
+        version: str,
+        requested: tuple[str, ...],
+        found: bandit_files.FileSet,
+        settings: bandit_config.BanditSettings,
+        reports: dict[str, dict[str, Any]],
+        merged: bandit_run.Merged,
+        skips: tuple[Skipped, ...],
+        cache: FileCache,
+    ) -> ScanResult:
+        paths = dict(found.files)
+        findings, scanned, errors = [], [], []
+        for rel in sorted(reports):
+            report = reports[rel]
+            if report["errors"]:
+                errors += [Skipped(rel, printable(reason)) for reason in report["errors"]]
+            else:
+                scanned.append(rel)
+            for item in report["results"]:
+                findings.append(self._finding(rel, paths[rel], item))
+        problems = list(settings.refused) + merged.failures
+        if settings.unallowed_rules:
+            listed = ", ".join(f"{rule} ({where})" for rule, where in settings.unallowed_rules)
+            problems.append(f"the bandit configuration removes rules: {listed}")
+        hint = ""
+        if not merged.failures:
+            allowed = settings.allow | {rule for rule, _where in settings.removed_rules}
+            silent = bandit_canary.silent_rules(merged.canary or frozenset(), frozenset(allowed))
+            if silent:
+                problems.append(
+                    "bandit did not report these rules on its canary sample: "
+                    f"{', '.join(silent)}; as installed and configured it cannot find them"
+                )
+                hint = "check the bandit configuration (skips, tests, profiles) and the install"
+        if settings.unallowed_rules:
+            rules = " ".join(rule for rule, _where in settings.unallowed_rules)
+            hint = (
+                "remove those skips from the bandit configuration, or accept them explicitly: "
+                f"devsecops_bandit_allow_skips = {rules}"
             )
-        elif not canary_rules:
-            error = (
-                "bandit reported none of the findings in its canary sample "
-                f"({', '.join(bandit_canary.CANARY_RULES)}): as configured, it cannot find anything"
-            )
-            hint = "check the bandit configuration (skips, tests, profiles) and the bandit install"
+        elif merged.failures:
+            hint = "run the command above by hand to see bandit's own error"
+        notes = list(found.notes) + list(settings.notes) + cache.notes
+        if cache.enabled:
+            notes.append(f"{cache.hits} of {len(found.files)} files from the result cache")
         return ScanResult(
             self.name,
             "bandit",
             version,
-            findings,
-            coverage,
-            error=error,
+            tuple(findings),
+            Coverage(requested=requested, scanned=tuple(scanned), skipped=skips + tuple(errors)),
+            error="\n".join(problems),
             hint=hint,
-            notes=(canary_note,) if canary_note else (),
-            duration=time.monotonic() - started,
+            notes=tuple(notes),
         )
 
-    def _argv(self, context: ScanContext, report: Path) -> list[str]:
-        argv = [sys.executable, "-m", "bandit", "--recursive", "--format", "json"]
-        argv += ["--output", str(report), "--quiet"]
+    def _prefix(self, context: ScanContext, settings: bandit_config.BanditSettings) -> list[str]:
+        argv = [sys.executable, "-m", "bandit", "--format", "json", "--quiet"]
         if not self.honour_nosec:
             argv.append("--ignore-nosec")
-        excludes = [*context.excludes, *virtualenvs(context.paths)]
-        argv += ["--exclude", ",".join(f"*/{name}/*" for name in excludes)]
-        config = self.config_file or pyproject_with_bandit(context.root)
-        if config is not None:
-            argv += ["--configfile", str(config)]
-        if (context.root / ".bandit").is_file():
-            argv += ["--ini", str(context.root / ".bandit")]
-        targets = [str(path.resolve()) for path in context.paths]
-        targets += [str(script) for script in python_scripts(context.paths, excludes)]
-        targets.append(str(bandit_canary.plant(context.workdir / "canary")))
-        # `--` ends option parsing: no path in the repository can be read as a bandit flag.
-        return [*argv, "--", *targets]
+        config = {k: v for k, v in settings.config.items() if k not in ("tests", "skips")}
+        if config:
+            # JSON is YAML: bandit reads our cleaned copy of the project's settings.
+            path = context.workdir / "bandit-config.yaml"
+            path.write_text(json.dumps(config), encoding="utf-8")
+            argv.append(f"--configfile={path}")
+        if settings.profile:
+            argv.append(f"--profile={settings.profile}")
+        if settings.tests:
+            argv.append(f"--tests={','.join(settings.tests)}")
+        if settings.skips:
+            argv.append(f"--skip={','.join(settings.skips)}")
+        return argv
 
-    def _finding(self, context: ScanContext, item: Mapping[str, Any]) -> Finding:
+    def _finding(self, rel: str, source: Path, item: Mapping[str, Any]) -> Finding:
         rule = str(item["test_id"])
-        path = context.relative(item["filename"])
+        path = rel
         line = int(item["line_number"])
-        code = _source_lines(Path(item["filename"]), item.get("line_range") or [line])
+        code = _source_lines(source, item.get("line_range") or [line])
         if rule in SECRET_RULES:
             code = mask_string_literals(code)
         title = str(item["issue_text"])
@@ -181,30 +270,15 @@ def _severity(level: str, confidence: str) -> Severity:
     return severity.lowered() if confidence == "low" else severity
 
 
-def _failure(outcome: process.ProcessOutcome, report: Path, timeout: float) -> str:
-    """Why this bandit run cannot be trusted, or '' when its report is complete and fresh."""
-    command = " ".join(outcome.argv[:8]) + " ..."
-    if outcome.start_error:
-        return f"could not start bandit ({command}): {outcome.start_error}"
-    if outcome.timed_out:
-        return f"bandit timed out after {timeout:g}s and was killed ({command})"
-    # Exit 1 means "issues found"; anything else is a crash, whatever the report says.
-    if outcome.returncode not in (0, 1):
-        return (
-            f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
-        )
-    if not report.is_file():
-        return f"bandit wrote no report ({command}):\n{tail(outcome.stderr)}"
-    try:
-        data = json.loads(report.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
-        return f"bandit's report is not valid JSON: {exc}"
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(key), want)
-        for key, want in (("results", list), ("errors", list), ("metrics", dict))
-    ):
-        return "bandit's report does not have the expected results/errors/metrics fields"
-    return ""
+def _storable(report: dict[str, Any]) -> dict[str, Any]:
+    """One file's report as cached: no file name, no source code, no secret in a title."""
+    results = []
+    for item in report["results"]:
+        kept = {k: v for k, v in item.items() if k not in ("filename", "code")}
+        if kept.get("test_id") in SECRET_RULES:
+            kept["issue_text"] = mask_string_literals(str(kept.get("issue_text", "")))
+        results.append(kept)
+    return {"results": results, "errors": list(report["errors"]), "metrics": report["metrics"]}
 
 
 def _source_lines(path: Path, line_range: list[int]) -> str:

@@ -1,0 +1,142 @@
+"""bandit across cores: the files split over child processes, the reports merged per file.
+
+Every child scans the canary too, so each one proves it can still find things. A child that
+crashes, times out or writes no report fails the whole scan: its files are never dropped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.redact import tail
+from . import bandit_canary, process
+
+# Linux allows 128 KiB per argument and about 2 MiB in all; stay far below.
+MAX_ARGV_BYTES = 96 * 1024
+
+
+@dataclasses.dataclass
+class Merged:
+    """bandit's reports merged, per scanned file (absolute path as given to bandit)."""
+
+    per_file: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    canary: frozenset[str] | None = None  # the canary rules every child reported
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+
+def usable_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan(files: Sequence[Path], jobs: int) -> list[list[Path]]:
+    """Split files into balanced chunks (largest first, by size), each one a short argv."""
+    sized = sorted(((_size(path), str(path)) for path in files), reverse=True)
+    total_bytes = sum(len(name) + 1 for _size_, name in sized)
+    count = max(1, min(len(sized), jobs), -(-total_bytes // MAX_ARGV_BYTES))
+    chunks: list[list[tuple[int, str]]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for size, name in sized:
+        target = loads.index(min(loads))
+        chunks[target].append((size, name))
+        loads[target] += size + 4096  # every file costs something, however small
+    return [[Path(name) for _size_, name in sorted(chunk, key=lambda c: c[1])] for chunk in chunks]
+
+
+def run(
+    prefix: Sequence[str],
+    files: Sequence[Path],
+    canary: Path,
+    workdir: Path,
+    jobs: int,
+    timeout: float,
+) -> Merged:
+    """Run `prefix + [--output X -- chunk... canary]` for each chunk, `jobs` at a time."""
+    chunks = plan(files, jobs) if files else [[]]
+    deadline = time.monotonic() + timeout
+    merged = Merged()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [
+            pool.submit(_run_chunk, prefix, chunk, canary, workdir / f"bandit-{n}.json", deadline)
+            for n, chunk in enumerate(chunks)
+        ]
+        outcomes = [future.result() for future in futures]
+    for number, (chunk, (failure, data)) in enumerate(zip(chunks, outcomes, strict=True), 1):
+        if failure:
+            where = f"bandit worker {number} of {len(chunks)} ({len(chunk)} files)"
+            merged.failures.append(f"{where}: {failure}" if len(chunks) > 1 else failure)
+            continue
+        cleaned, found = bandit_canary.take(data)
+        merged.canary = found if merged.canary is None else merged.canary & found
+        for name in cleaned["metrics"]:
+            if name != "_totals":
+                merged.per_file.setdefault(name, _empty())["metrics"] = cleaned["metrics"][name]
+        for result in cleaned["results"]:
+            merged.per_file.setdefault(str(result["filename"]), _empty())["results"].append(result)
+        for error in cleaned["errors"]:
+            merged.per_file.setdefault(str(error["filename"]), _empty())["errors"].append(
+                str(error["reason"])
+            )
+    return merged
+
+
+def _run_chunk(
+    prefix: Sequence[str], chunk: list[Path], canary: Path, report: Path, deadline: float
+) -> tuple[str, dict[str, Any]]:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return "bandit did not finish within devsecops_timeout", {}
+    # `--` ends option parsing: no path in the repository can be read as a bandit flag.
+    argv = [*prefix, "--output", str(report), "--", *map(str, chunk), str(canary)]
+    outcome = process.run(argv, remaining)
+    failure = failure_of(outcome, report, remaining)
+    if failure:
+        return failure, {}
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return "", data
+
+
+def failure_of(outcome: process.ProcessOutcome, report: Path, timeout: float) -> str:
+    """Why this bandit run cannot be trusted, or '' when its report is complete and fresh."""
+    command = " ".join(outcome.argv[:8]) + " ..."
+    if outcome.start_error:
+        return f"could not start bandit ({command}): {outcome.start_error}"
+    if outcome.timed_out:
+        return f"bandit timed out after {timeout:g}s and was killed ({command})"
+    # Exit 1 means "issues found"; anything else is a crash, whatever the report says.
+    if outcome.returncode not in (0, 1):
+        return (
+            f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
+        )
+    if not report.is_file():
+        return f"bandit wrote no report ({command}):\n{tail(outcome.stderr)}"
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        return f"bandit's report is not valid JSON: {exc}"
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(key), want)
+        for key, want in (("results", list), ("errors", list), ("metrics", dict))
+    ):
+        return "bandit's report does not have the expected results/errors/metrics fields"
+    return ""
+
+
+def _empty() -> dict[str, Any]:
+    return {"results": [], "errors": [], "metrics": None}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
