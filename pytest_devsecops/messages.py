@@ -71,6 +71,8 @@ def xfail_reason(decision: Decision, fail_on: str) -> str:
         owner = f" (owner: {printable(entry.owner)})" if entry.owner else ""
         expires = f" until {entry.expires}" if entry.expires else ""
         return f"baselined{expires}: {reason}{owner}"
+    if decision.note:
+        return decision.note
     return f"below fail-on={fail_on}"
 
 

@@ -76,7 +76,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for result in run.scan.results if run.scan is not None else ():
         if result.scanner == "dast":
             lines.append(f"devsecops: dast engine: {result.tool}")
-    return lines
+    return lines + run.since_header()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -116,7 +116,7 @@ def pytest_terminal_summary(
     if run is None or run.scan is None or hasattr(config, "workerinput"):
         return
     terminalreporter.write_sep("=", "devsecops")
-    for line in summary_lines(run.report()):
+    for line in [*summary_lines(run.report()), run.scanned.timing()]:
         terminalreporter.write_line(line)
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,6 +15,8 @@ from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
+from .core.since import ChangeSet
+from .core.since import apply as apply_since
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.interface import Report, Reporter
@@ -40,6 +43,9 @@ class SecurityRun:
         except ValueError as exc:
             raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
         self.workdir = Path(tempfile.mkdtemp(prefix="pytest-devsecops-"))
+        self.changes: ChangeSet | None = None
+        if settings.since and not hasattr(config, "workerinput"):
+            self.changes = _changes_since(settings.root, settings.since)
         self.scan: runner.SessionScan | None = None
         self.decisions: list[Decision] = []
         self.baseline_note = ""
@@ -75,6 +81,9 @@ class SecurityRun:
         )
         self.scan = runner.run_scanners(self.scanners, context)
         runner.save(self.scan, self.results_path)
+        if self.changes is not None:
+            since_path = self.results_path.with_name("since.json")
+            since_path.write_text(json.dumps(self.changes.to_dict()), encoding="utf-8")
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
@@ -82,11 +91,34 @@ class SecurityRun:
     def adopt(self, path: Path) -> None:
         """Use the controller's scan (xdist worker): never scan twice in one session."""
         self.scan = runner.load(path)
+        if path.with_name("since.json").is_file():
+            data = json.loads(path.with_name("since.json").read_text(encoding="utf-8"))
+            self.changes = ChangeSet.from_dict(data)
         self._decide()
 
     def _decide(self) -> None:
         policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
         self.decisions = decide(self.scanned.results, self.baseline, policy)
+        if self.changes is not None:
+            self.decisions = apply_since(self.decisions, self.changes, self.line_scanners)
+
+    @property
+    def line_scanners(self) -> list[str]:
+        """Scanners whose findings sit on lines of files: the ones --devsecops-since gates."""
+        return [s.name for s in self.scanners if getattr(s, "reports_file_lines", False)]
+
+    def since_header(self) -> list[str]:
+        if self.changes is None:
+            return []
+        others = [s.name for s in self.scanners if s.name not in self.line_scanners]
+        line = (
+            f"devsecops: since {self.changes.ref} (merge base {self.changes.base[:12]}): "
+            f"findings on unchanged lines are reported below the gate "
+            f"({', '.join(self.line_scanners) or 'no scanner'})"
+        )
+        if others:
+            line += f"; no effect on {', '.join(others)} (no file lines)"
+        return [line]
 
     def _update_baseline(self) -> None:
         policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
@@ -181,6 +213,15 @@ def load_baseline(path: Path) -> Baseline:
             "The file was left untouched; fix it by hand (or move it away and run "
             "--devsecops-update-baseline to start a new one)."
         ) from None
+
+
+def _changes_since(root: Path, ref: str) -> ChangeSet:
+    from .git_changes import SinceError, changes_since
+
+    try:
+        return changes_since(root, ref)
+    except SinceError as exc:
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
 
 
 def worker_scan_path(config: pytest.Config) -> Path | None:

@@ -34,6 +34,7 @@ class Decision:
     scanner: str
     finding: Finding | None = None
     entry: Entry | None = None
+    note: str = ""  # why, when the gate alone does not explain the verdict (--devsecops-since)
 
     @property
     def found(self) -> Finding:
