@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -155,9 +156,11 @@ def read(root: Path, config_file: Path | None, allow: tuple[str, ...] = ()) -> B
 
 def all_rules() -> set[str]:
     """Every rule id the installed bandit has (imported only when a config selects tests)."""
-    from bandit.core import extension_loader
+    with warnings.catch_warnings():  # stevedore's deprecation noise, not ours to fix
+        warnings.simplefilter("ignore")
+        from bandit.core import extension_loader
 
-    manager = extension_loader.MANAGER
+        manager = extension_loader.MANAGER
     return set(manager.plugins_by_id) | set(manager.blacklist_by_id)
 
 

@@ -115,6 +115,9 @@ def _enter(walk: _Walk, path: Path, rel: str, is_link: bool) -> None:
     if is_link and not _inside(real, walk.root):
         walk.skipped.append(Skipped(rel + "/", "symbolic link out of the project: not followed"))
         return
+    if is_link and (real == path.parent.resolve() or real in path.parent.resolve().parents):
+        walk.notes.append(f"{rel}/ links to a folder that encloses it: not followed (a loop)")
+        return
     try:
         info = real.stat()
     except OSError:

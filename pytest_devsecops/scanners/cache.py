@@ -85,14 +85,13 @@ class FileCache:
         self._new[rel] = [digest, value]
 
     def save(self, current: Iterable[str]) -> None:
-        """Keep the results of this run's files (and of other files that still exist)."""
+        """Keep the results of this run's files only: deleted files drop out."""
         if self.path is None:
             return
-        keep = set(current)
-        entries = {rel: self._new[rel] for rel in sorted(keep) if rel in self._new}
-        for rel, entry in sorted(self._old.items()):
-            if rel not in entries and rel not in keep and len(entries) < MAX_ENTRIES:
-                entries[rel] = entry
+        entries = {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
+        if len(entries) > MAX_ENTRIES:
+            self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
+            return
         payload = json.dumps(
             {"format": FORMAT, "key": self.key, "entries": entries}, separators=(",", ":")
         ).encode()
