@@ -66,7 +66,8 @@ def test_a_link_out_of_the_project_is_named_not_followed(tmp_path: Path) -> None
     found = discover(root, [root], DEFAULT_EXCLUDES, DEFAULT_EXCLUDES)
     assert [rel for rel, _ in found.files] == ["main.py"]
     (skip,) = found.skipped
-    assert skip.target == "shared/" and not skip.deliberate
+    assert skip.target == "shared/"
+    assert not skip.deliberate
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ def test_a_result_is_reused_only_for_the_same_content(tmp_path: Path) -> None:
     cache = filled(tmp_path)
     assert cache.get("a.py", "d1") == {"results": [1]}
     assert cache.get("b.py", "changed") is None
-    assert cache.hits == 1 and not cache.notes
+    assert cache.hits == 1
+    assert not cache.notes
 
 
 def test_another_tool_version_or_config_starts_afresh(tmp_path: Path) -> None:
@@ -73,7 +74,8 @@ def test_no_folder_means_no_cache(tmp_path: Path) -> None:
     cache = FileCache.open(None, "bandit", KEY)
     cache.put("a.py", "d1", {})
     cache.save(["a.py"])
-    assert not cache.enabled and cache.get("a.py", "d1") is None
+    assert not cache.enabled
+    assert cache.get("a.py", "d1") is None
 
 
 def test_a_warm_run_reuses_every_file_and_reports_the_same(project: pytest.Pytester) -> None:
@@ -83,9 +85,8 @@ def test_a_warm_run_reuses_every_file_and_reports_the_same(project: pytest.Pytes
     warm.stdout.fnmatch_lines(["  note: 2 of 2 files from the result cache"])
     assert warm.parseoutcomes() == cold.parseoutcomes()
     items = [line.split(" ")[0] for line in cold.outlines if line.startswith("devsecops/")]
-    assert items and items == [
-        line.split(" ")[0] for line in warm.outlines if line.startswith("devsecops/")
-    ]
+    assert items
+    assert items == [line.split(" ")[0] for line in warm.outlines if line.startswith("devsecops/")]
 
 
 def test_a_changed_file_is_scanned_again_at_once(project: pytest.Pytester) -> None:
