@@ -131,7 +131,10 @@ def parse_jobs(text: str) -> int:
     """`auto` (or empty) → 0, meaning every usable CPU; otherwise a whole number >= 1."""
     if text.strip().lower() in ("", "auto"):
         return 0
-    value = parse_count(text.strip(), "worker processes")
-    if value < 1 or value > 1024:
-        raise ValueError(f"devsecops_jobs: expected auto or 1..1024, got {text!r}")
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise ValueError(f"devsecops_jobs: expected auto or a number from 1 to 1024, got {text!r}")
     return value
