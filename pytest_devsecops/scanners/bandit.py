@@ -79,6 +79,14 @@ class BanditScanner:
                 error=str(exc),
                 hint="fix the bandit configuration (bandit itself would refuse it)",
             )
+        # The canary needs no project file: it runs while the files are found and hashed.
+        prefix = self._prefix(context, settings)
+        canary = bandit_run.Canary(
+            prefix,
+            bandit_canary.plant(context.workdir / "canary"),
+            context.workdir,
+            context.timeout,
+        )
         found = bandit_files.discover(
             context.root,
             [path for path in context.paths if path.exists()],
@@ -116,13 +124,11 @@ class BanditScanner:
             else:
                 reports[rel] = cached
         merged = bandit_run.run(
-            self._prefix(context, settings),
-            [path for _rel, path in to_scan],
-            bandit_canary.plant(context.workdir / "canary"),
-            context.workdir,
-            context.jobs,
-            context.timeout,
+            prefix, [path for _rel, path in to_scan], context.workdir, context.jobs, context.timeout
         )
+        canary.wait(context.timeout)
+        if canary.failure:
+            merged.failures.append(canary.failure)
         unreported = []
         for rel, path in to_scan:
             report = merged.per_file.get(str(path))
@@ -144,6 +150,7 @@ class BanditScanner:
             merged,
             coverage_skips + tuple(unreported),
             cache,
+            canary.found,
         )
 
     def _result(
@@ -157,6 +164,7 @@ class BanditScanner:
         merged: bandit_run.Merged,
         skips: tuple[Skipped, ...],
         cache: FileCache,
+        canary_found: frozenset[str],
     ) -> ScanResult:
         paths = dict(found.files)
         findings, scanned, errors = [], [], []
@@ -175,7 +183,7 @@ class BanditScanner:
         hint = ""
         if not merged.failures:
             allowed = settings.allow | {rule for rule, _where in settings.removed_rules}
-            silent = bandit_canary.silent_rules(merged.canary or frozenset(), frozenset(allowed))
+            silent = bandit_canary.silent_rules(canary_found, frozenset(allowed))
             if silent:
                 problems.append(
                     "bandit did not report these rules on its canary sample: "

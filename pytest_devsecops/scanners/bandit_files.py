@@ -29,7 +29,7 @@ class _Walk:
     excluded_names: frozenset[str]
     default_names: frozenset[str]
     removed_by: Callable[[str], Skipped | None]  # root-relative path -> why the config drops it
-    files: dict[Path, str] = dataclasses.field(default_factory=dict)
+    files: dict[str, tuple[str, Path]] = dataclasses.field(default_factory=dict)
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     seen_dirs: set[tuple[int, int]] = dataclasses.field(default_factory=set)
@@ -51,11 +51,12 @@ def discover(
     default = frozenset(default_excludes)
     walk = _Walk(root.resolve(), frozenset(excludes) | default, default, removed_by)
     for path in paths:
-        if path.is_dir():
-            _walk_dir(walk, path.resolve(), _rel(walk.root, path.resolve()))
-        elif path.exists():
-            _add_file(walk, path.resolve(), _rel(walk.root, path.absolute()), explicit=True)
-    files = tuple(sorted(((rel, real) for real, rel in walk.files.items()), key=lambda f: f[0]))
+        real = path.resolve()
+        if real.is_dir():
+            _walk_dir(walk, str(real), _rel(walk.root, real))
+        elif real.is_file():  # named explicitly: scanned whatever its name
+            _add_file(walk, real, _rel(walk.root, real))
+    files = tuple(sorted(walk.files.values(), key=lambda item: item[0]))
     return FileSet(files, tuple(sorted(walk.skipped, key=_skip_key)), tuple(walk.notes))
 
 
@@ -66,42 +67,44 @@ def is_virtualenv(folder: Path) -> bool:
     )
 
 
-def _walk_dir(walk: _Walk, folder: Path, rel: str) -> None:
+def _walk_dir(walk: _Walk, folder: str, rel: str) -> None:
+    # Plain strings and DirEntry caches: this loop runs once per file of the project.
     try:
-        info = folder.stat()
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        info = os.stat(folder)
     except OSError as exc:
         walk.skipped.append(Skipped(rel + "/", f"folder cannot be read: {exc.strerror or exc}"))
         return
     walk.seen_dirs.add((info.st_dev, info.st_ino))
+    prefix = rel + "/" if rel else ""
     for entry in entries:
-        child_rel = f"{rel}/{entry.name}" if rel else entry.name
-        path = Path(entry.path)
+        name = entry.name
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir()  # follows links
+            is_file = not is_dir and entry.is_file()
         except OSError:
             continue
         if is_dir:
-            _enter(walk, path, child_rel, is_link)
-        elif entry.is_file():
-            if is_link:
-                target = path.resolve()
-                if not _inside(target, walk.root):
-                    walk.skipped.append(Skipped(child_rel, "symbolic link out of the project"))
-                    continue
-                _add_file(walk, target, _rel(walk.root, target))
+            _enter(walk, entry.path, prefix + name, is_link)
+        elif is_file and is_link:
+            target = Path(entry.path).resolve()
+            if not _inside(target, walk.root):
+                walk.skipped.append(Skipped(prefix + name, "symbolic link out of the project"))
             else:
-                _add_file(walk, path, child_rel)
+                _add_file(walk, target, _rel(walk.root, target))
+        elif is_file and (name.endswith(PYTHON_SUFFIXES) or has_python_shebang(entry.path)):
+            _add_file(walk, Path(entry.path), prefix + name)
 
 
-def _enter(walk: _Walk, path: Path, rel: str, is_link: bool) -> None:
-    name = path.name
+def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
+    name = os.path.basename(path)
     reason = ""
     if name in walk.excluded_names or name.endswith(".egg-info"):
         kind = "default exclude" if name in walk.default_names else "devsecops_exclude"
         reason = f"{kind} ({name})" if not name.endswith(".egg-info") else "package metadata"
-    elif is_virtualenv(path):
+    elif os.path.isfile(os.path.join(path, "pyvenv.cfg")) and is_virtualenv(Path(path)):
         reason = "virtualenv (pyvenv.cfg)"
     if reason:
         count = _count_python_files(path)
@@ -111,11 +114,20 @@ def _enter(walk: _Walk, path: Path, rel: str, is_link: bool) -> None:
                 Skipped(rel + "/", f"{count} Python {unit} not scanned: {reason}", deliberate=True)
             )
         return
-    real = path.resolve()
-    if is_link and not _inside(real, walk.root):
+    if not is_link:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) not in walk.seen_dirs:  # else: reached by a link before
+            _walk_dir(walk, path, rel)
+        return
+    real = Path(path).resolve()
+    parent = Path(path).parent.resolve()
+    if not _inside(real, walk.root):
         walk.skipped.append(Skipped(rel + "/", "symbolic link out of the project: not followed"))
         return
-    if is_link and (real == path.parent.resolve() or real in path.parent.resolve().parents):
+    if real == parent or real in parent.parents:
         walk.notes.append(f"{rel}/ links to a folder that encloses it: not followed (a loop)")
         return
     try:
@@ -123,28 +135,25 @@ def _enter(walk: _Walk, path: Path, rel: str, is_link: bool) -> None:
     except OSError:
         return
     if (info.st_dev, info.st_ino) in walk.seen_dirs:
-        if is_link:
-            walk.notes.append(f"{rel}/ links to {_rel(walk.root, real)}/, which is scanned once")
+        walk.notes.append(f"{rel}/ links to {_rel(walk.root, real)}/, which is scanned once")
         return
-    _walk_dir(walk, real, _rel(walk.root, real) if is_link else rel)
+    _walk_dir(walk, str(real), _rel(walk.root, real))
 
 
-def _add_file(walk: _Walk, path: Path, rel: str, explicit: bool = False) -> None:
-    if not (explicit or path.suffix in PYTHON_SUFFIXES or has_python_shebang(path)):
-        return
+def _add_file(walk: _Walk, path: Path, rel: str) -> None:
     if path.name == ".bandit":
         return
     removed = walk.removed_by(rel)
     if removed is not None:
         walk.skipped.append(removed)
         return
-    walk.files.setdefault(path.resolve(), rel)
+    walk.files.setdefault(str(path), (rel, path))
 
 
-def has_python_shebang(path: Path) -> bool:
+def has_python_shebang(path: str | Path) -> bool:
     """`#!/usr/bin/env python3`, `#!/usr/bin/python3.12 -u`, `#!/usr/bin/env -S pypy3`..."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             first = handle.readline(256)
     except OSError:
         return False
@@ -154,7 +163,7 @@ def has_python_shebang(path: Path) -> bool:
     return any(_INTERPRETER.match(word.rsplit("/", 1)[-1]) for word in words[:3])
 
 
-def _count_python_files(folder: Path) -> int:
+def _count_python_files(folder: str) -> int:
     count = 0
     for _dirpath, _dirs, names in os.walk(folder):  # never follows links: no loops
         count += sum(1 for name in names if name.endswith(PYTHON_SUFFIXES))

@@ -1,7 +1,7 @@
 """bandit across cores: the files split over child processes, the reports merged per file.
 
-Every child scans the canary too, so each one proves it can still find things. A child that
-crashes, times out or writes no report fails the whole scan: its files are never dropped.
+A child that crashes, times out or writes no report fails the whole scan: its files are never
+dropped. The canary sample runs in a child of its own, started before the files are even found.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import concurrent.futures
 import dataclasses
 import json
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,6 @@ class Merged:
     """bandit's reports merged, per scanned file (absolute path as given to bandit)."""
 
     per_file: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    canary: frozenset[str] | None = None  # the canary rules every child reported
     failures: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -52,21 +52,44 @@ def plan(files: Sequence[Path], jobs: int) -> list[list[Path]]:
     return [[Path(name) for _size_, name in sorted(chunk, key=lambda c: c[1])] for chunk in chunks]
 
 
+class Canary:
+    """The canary scan, started first and in the background: it needs no file of the project."""
+
+    def __init__(self, prefix: Sequence[str], sample: Path, workdir: Path, timeout: float) -> None:
+        self.found: frozenset[str] = frozenset()
+        self.failure = ""
+        deadline = time.monotonic() + timeout
+        report = workdir / "bandit-canary.json"
+        self._thread = threading.Thread(
+            target=self._run, args=(prefix, sample, report, deadline), daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, prefix: Sequence[str], sample: Path, report: Path, deadline: float) -> None:
+        failure, data = _run_chunk(prefix, [sample], report, deadline)
+        if failure:
+            self.failure = f"bandit failed on its canary sample: {failure}"
+        else:
+            self.found = bandit_canary.take(data)[1]
+
+    def wait(self, timeout: float) -> None:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.failure = "bandit did not finish its canary sample in time"
+
+
 def run(
-    prefix: Sequence[str],
-    files: Sequence[Path],
-    canary: Path,
-    workdir: Path,
-    jobs: int,
-    timeout: float,
+    prefix: Sequence[str], files: Sequence[Path], workdir: Path, jobs: int, timeout: float
 ) -> Merged:
-    """Run `prefix + [--output X -- chunk... canary]` for each chunk, `jobs` at a time."""
-    chunks = plan(files, jobs) if files else [[]]
-    deadline = time.monotonic() + timeout
+    """Run `prefix + [--output X -- chunk...]` for each chunk, `jobs` at a time."""
     merged = Merged()
+    if not files:
+        return merged
+    chunks = plan(files, jobs)
+    deadline = time.monotonic() + timeout
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [
-            pool.submit(_run_chunk, prefix, chunk, canary, workdir / f"bandit-{n}.json", deadline)
+            pool.submit(_run_chunk, prefix, chunk, workdir / f"bandit-{n}.json", deadline)
             for n, chunk in enumerate(chunks)
         ]
         outcomes = [future.result() for future in futures]
@@ -75,14 +98,12 @@ def run(
             where = f"bandit worker {number} of {len(chunks)} ({len(chunk)} files)"
             merged.failures.append(f"{where}: {failure}" if len(chunks) > 1 else failure)
             continue
-        cleaned, found = bandit_canary.take(data)
-        merged.canary = found if merged.canary is None else merged.canary & found
-        for name in cleaned["metrics"]:
+        for name, metrics in data["metrics"].items():
             if name != "_totals":
-                merged.per_file.setdefault(name, _empty())["metrics"] = cleaned["metrics"][name]
-        for result in cleaned["results"]:
+                merged.per_file.setdefault(name, _empty())["metrics"] = metrics
+        for result in data["results"]:
             merged.per_file.setdefault(str(result["filename"]), _empty())["results"].append(result)
-        for error in cleaned["errors"]:
+        for error in data["errors"]:
             merged.per_file.setdefault(str(error["filename"]), _empty())["errors"].append(
                 str(error["reason"])
             )
@@ -90,13 +111,13 @@ def run(
 
 
 def _run_chunk(
-    prefix: Sequence[str], chunk: list[Path], canary: Path, report: Path, deadline: float
+    prefix: Sequence[str], chunk: list[Path], report: Path, deadline: float
 ) -> tuple[str, dict[str, Any]]:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return "bandit did not finish within devsecops_timeout", {}
     # `--` ends option parsing: no path in the repository can be read as a bandit flag.
-    argv = [*prefix, "--output", str(report), "--", *map(str, chunk), str(canary)]
+    argv = [*prefix, "--output", str(report), "--", *map(str, chunk)]
     outcome = process.run(argv, remaining)
     failure = failure_of(outcome, report, remaining)
     if failure:
