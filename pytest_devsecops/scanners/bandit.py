@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -167,6 +168,7 @@ class BanditScanner:
         canary_found: frozenset[str],
     ) -> ScanResult:
         paths = dict(found.files)
+        _lines_of.cache_clear()  # files change between runs of one process (pytester)
         findings, scanned, errors = [], [], []
         for rel in sorted(reports):
             report = reports[rel]
@@ -290,9 +292,15 @@ def _storable(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _source_lines(path: Path, line_range: list[int]) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
+    lines = _lines_of(path)
     first, last = min(line_range), max(line_range)
     return "\n".join(lines[first - 1 : last])
+
+
+@functools.lru_cache(maxsize=16)
+def _lines_of(path: Path) -> list[str]:
+    """A file's lines; findings come grouped by file, so a small cache reads each file once."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
