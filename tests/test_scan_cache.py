@@ -32,6 +32,10 @@ def test_another_tool_version_or_config_starts_afresh(tmp_path: Path) -> None:
     filled(tmp_path)
     other = FileCache.open(tmp_path, "bandit", {**KEY, "config": "xyz"})
     assert other.get("a.py", "d1") is None
+    assert other.notes == [
+        "result cache bandit.cache ignored and rebuilt: "
+        "it was made for another tool version or configuration"
+    ]
 
 
 def test_deleted_files_drop_out(tmp_path: Path) -> None:

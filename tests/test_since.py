@@ -141,3 +141,9 @@ def test_scanners_without_file_lines_are_named_in_the_header(repo: pytest.Pytest
         "--devsecops", "--devsecops-since=main", "-o", "devsecops_scanners=bandit deps"
     )
     result.stdout.fnmatch_lines(["*below the gate (bandit); no effect on deps (no file lines)"])
+
+
+def test_xdist_workers_gate_like_the_controller(repo: pytest.Pytester) -> None:
+    add_eval(repo)
+    result = repo.runpytest("--devsecops", "--devsecops-since", "main", "-n", "2")
+    result.assert_outcomes(passed=2, failed=1, xfailed=3)

@@ -134,7 +134,7 @@ class FileCache:
             self._ignored("it was written by another pytest-devsecops version")
             return
         if content.get("key") != self.key:
-            # Another tool version or configuration: expected after an upgrade, no note needed.
+            self._ignored("it was made for another tool version or configuration")
             return
         entries = content.get("entries")
         if isinstance(entries, dict):
