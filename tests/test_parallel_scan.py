@@ -20,7 +20,8 @@ def test_the_plan_covers_every_file_once_and_balances_by_size(tmp_path: Path) ->
         files[-1].write_text("x" * size)
     chunks = bandit_run.plan(files, 2)
     assert sorted(p for chunk in chunks for p in chunk) == sorted(files)
-    assert len(chunks) == 2
+    assert len(chunks) == 4  # two per worker: one that finishes early takes the next
+    assert len(bandit_run.plan(files, 1)) == 1
     assert bandit_run.plan(list(reversed(files)), 2) == chunks  # deterministic
 
 
@@ -78,7 +79,7 @@ def test_a_worker_that_crashes_or_hangs_fails_the_status(
     )
     result.stdout.fnmatch_lines(
         [
-            f"*bandit worker * of 2 (* files): *{message}*",
+            f"*bandit batch * of 4 (* files): *{message}*",
             "  app/mod3.py: bandit did not report on this file",
         ]
     )
