@@ -121,3 +121,12 @@ def test_cache_clear_and_the_ini_switch_turn_it_off(project: pytest.Pytester) ->
     off = project.runpytest("--devsecops", "-o", "devsecops_cache=false")
     assert "result cache" not in off.stdout.str()
     off.assert_outcomes(passed=2, failed=2, xfailed=1)
+
+
+def test_results_of_a_bandit_that_failed_its_canary_are_not_kept(project: pytest.Pytester) -> None:
+    (project.path / "bandit.yaml").write_text(
+        "shell_injection:\n  subprocess: []\n  shell: []\n  no_shell: []\n"
+    )
+    result = project.runpytest("--devsecops", "-o", "devsecops_bandit_config=bandit.yaml")
+    result.stdout.fnmatch_lines(["*did not report these rules on its canary sample: B602*"])
+    assert not list(project.path.glob(".pytest_cache/**/bandit.cache"))

@@ -20,12 +20,9 @@ from ..core.severity import Severity
 from ..settings import DEFAULT_EXCLUDES
 from . import bandit_canary, bandit_config, bandit_files, bandit_run
 from .bandit_advice import advice_for
-from .cache import FileCache, file_digest
+from .bandit_run import SECRET_RULES
+from .cache import FileCache
 from .interface import ScanContext
-
-# Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
-# or a fingerprint input.
-SECRET_RULES = frozenset({"B105", "B106", "B107"})
 
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
@@ -112,46 +109,14 @@ class BanditScanner:
             "nosec": self.honour_nosec,
         }
         cache = FileCache.open(context.cache_dir, self.name, key, read=context.cache_read)
-        reports, to_scan, digests = {}, [], {}
-        for rel, path in found.files:
-            try:
-                digests[rel] = file_digest(path)
-            except OSError:
-                to_scan.append((rel, path))
-                continue
-            cached = cache.get(rel, digests[rel])
-            if cached is None:
-                to_scan.append((rel, path))
-            else:
-                reports[rel] = cached
-        merged = bandit_run.run(
-            prefix, [path for _rel, path in to_scan], context.workdir, context.jobs, context.timeout
+        scanned = bandit_run.scan_files(
+            prefix, found.files, cache, context.workdir, context.jobs, context.timeout
         )
         canary.wait(context.timeout)
         if canary.failure:
-            merged.failures.append(canary.failure)
-        unreported = []
-        for rel, path in to_scan:
-            report = merged.per_file.get(str(path))
-            if report is None or (report["metrics"] is None and not report["errors"]):
-                unreported.append(Skipped(rel, "bandit did not report on this file"))
-                continue
-            reports[rel] = _storable(report)
-            if rel in digests and not merged.failures:
-                cache.put(rel, digests[rel], reports[rel])
-        if not merged.failures:
-            cache.save(digests)
+            scanned.failures.append(canary.failure)
         return self._result(
-            context,
-            version,
-            requested,
-            found,
-            settings,
-            reports,
-            merged,
-            coverage_skips + tuple(unreported),
-            cache,
-            canary.found,
+            context, version, requested, found, settings, scanned, coverage_skips, cache, canary
         )
 
     def _result(
@@ -161,31 +126,31 @@ class BanditScanner:
         requested: tuple[str, ...],
         found: bandit_files.FileSet,
         settings: bandit_config.BanditSettings,
-        reports: dict[str, dict[str, Any]],
-        merged: bandit_run.Merged,
+        scanned: bandit_run.Scanned,
         skips: tuple[Skipped, ...],
         cache: FileCache,
-        canary_found: frozenset[str],
+        canary: bandit_run.Canary,
     ) -> ScanResult:
         paths = dict(found.files)
         _lines_of.cache_clear()  # files change between runs of one process (pytester)
-        findings, scanned, errors = [], [], []
-        for rel in sorted(reports):
-            report = reports[rel]
+        findings, complete, errors = [], [], []
+        for rel in sorted(scanned.reports):
+            report = scanned.reports[rel]
             if report["errors"]:
                 errors += [Skipped(rel, printable(reason)) for reason in report["errors"]]
             else:
-                scanned.append(rel)
+                complete.append(rel)
             for item in report["results"]:
                 findings.append(self._finding(rel, paths[rel], item))
-        problems = list(settings.refused) + merged.failures
+        problems = list(settings.refused) + scanned.failures
         if settings.unallowed_rules:
             listed = ", ".join(f"{rule} ({where})" for rule, where in settings.unallowed_rules)
             problems.append(f"the bandit configuration removes rules: {listed}")
         hint = ""
-        if not merged.failures:
+        silent: list[str] = []
+        if not scanned.failures:
             allowed = settings.allow | {rule for rule, _where in settings.removed_rules}
-            silent = bandit_canary.silent_rules(canary_found, frozenset(allowed))
+            silent = bandit_canary.silent_rules(canary.found, frozenset(allowed))
             if silent:
                 problems.append(
                     "bandit did not report these rules on its canary sample: "
@@ -198,8 +163,11 @@ class BanditScanner:
                 "remove those skips from the bandit configuration, or accept them explicitly: "
                 f"devsecops_bandit_allow_skips = {rules}"
             )
-        elif merged.failures:
+        elif scanned.failures:
             hint = "run the command above by hand to see bandit's own error"
+        if not scanned.failures and not silent:
+            # Only results of a bandit that proved itself on the canary are kept for reuse.
+            cache.save(rel for rel, _path in found.files)
         notes = list(found.notes) + list(settings.notes) + cache.notes
         if cache.enabled:
             notes.append(f"{cache.hits} of {len(found.files)} files from the result cache")
@@ -208,7 +176,11 @@ class BanditScanner:
             "bandit",
             version,
             tuple(findings),
-            Coverage(requested=requested, scanned=tuple(scanned), skipped=skips + tuple(errors)),
+            Coverage(
+                requested=requested,
+                scanned=tuple(complete),
+                skipped=skips + tuple(scanned.unreported) + tuple(errors),
+            ),
             error="\n".join(problems),
             hint=hint,
             notes=tuple(notes),
@@ -222,7 +194,7 @@ class BanditScanner:
         if config:
             # JSON is YAML: bandit reads our cleaned copy of the project's settings.
             path = context.workdir / "bandit-config.yaml"
-            path.write_text(json.dumps(config), encoding="utf-8")
+            path.write_text(json.dumps(config, default=str), encoding="utf-8")
             argv.append(f"--configfile={path}")
         if settings.profile:
             argv.append(f"--profile={settings.profile}")
@@ -278,17 +250,6 @@ def _severity(level: str, confidence: str) -> Severity:
     except ValueError:
         severity = Severity.INFO
     return severity.lowered() if confidence == "low" else severity
-
-
-def _storable(report: dict[str, Any]) -> dict[str, Any]:
-    """One file's report as cached: no file name, no source code, no secret in a title."""
-    results = []
-    for item in report["results"]:
-        kept = {k: v for k, v in item.items() if k not in ("filename", "code")}
-        if kept.get("test_id") in SECRET_RULES:
-            kept["issue_text"] = mask_string_literals(str(kept.get("issue_text", "")))
-        results.append(kept)
-    return {"results": results, "errors": list(report["errors"]), "metrics": report["metrics"]}
 
 
 def _source_lines(path: Path, line_range: list[int]) -> str:

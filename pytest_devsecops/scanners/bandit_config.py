@@ -70,7 +70,7 @@ class BanditSettings:
     def fingerprint(self) -> str:
         """What bandit's output depends on, besides the file, the tool and ourselves."""
         data = [self.config, self.tests, self.skips, self.profile]
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     @property
     def unallowed_rules(self) -> tuple[tuple[str, str], ...]:

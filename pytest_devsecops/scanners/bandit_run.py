@@ -16,9 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.redact import tail
+from ..core.finding import Skipped
+from ..core.redact import mask_string_literals, tail
 from . import bandit_canary, process
+from .cache import FileCache, file_digest
 
+# Rules whose flagged line carries the secret itself: never let it reach a title, a snippet,
+# a fingerprint input or the result cache.
+SECRET_RULES = frozenset({"B105", "B106", "B107"})
 # Linux allows 128 KiB per argument and about 2 MiB in all; stay far below.
 MAX_ARGV_BYTES = 96 * 1024
 
@@ -29,6 +34,61 @@ class Merged:
 
     per_file: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     failures: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Scanned:
+    """Each file's report (root-relative name → bandit's results, errors and metrics)."""
+
+    reports: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    unreported: list[Skipped] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+
+def scan_files(
+    prefix: Sequence[str],
+    files: Sequence[tuple[str, Path]],
+    cache: FileCache,
+    workdir: Path,
+    jobs: int,
+    timeout: float,
+) -> Scanned:
+    """Reports of unchanged files from the cache, of the others from bandit's children."""
+    scanned = Scanned()
+    to_scan, digests = [], {}
+    for rel, path in files:
+        try:
+            digests[rel] = file_digest(path)
+        except OSError:
+            to_scan.append((rel, path))
+            continue
+        cached = cache.get(rel, digests[rel])
+        if cached is None:
+            to_scan.append((rel, path))
+        else:
+            scanned.reports[rel] = cached
+    merged = run(prefix, [path for _rel, path in to_scan], workdir, jobs, timeout)
+    scanned.failures += merged.failures
+    for rel, path in to_scan:
+        report = merged.per_file.get(str(path))
+        if report is None or (report["metrics"] is None and not report["errors"]):
+            scanned.unreported.append(Skipped(rel, "bandit did not report on this file"))
+            continue
+        scanned.reports[rel] = _storable(report)
+        if rel in digests and not merged.failures:
+            cache.put(rel, digests[rel], scanned.reports[rel])
+    return scanned
+
+
+def _storable(report: dict[str, Any]) -> dict[str, Any]:
+    """One file's report as cached: no file name, no source code, no secret in a title."""
+    results = []
+    for item in report["results"]:
+        kept = {k: v for k, v in item.items() if k not in ("filename", "code")}
+        if kept.get("test_id") in SECRET_RULES:
+            kept["issue_text"] = mask_string_literals(str(kept.get("issue_text", "")))
+        results.append(kept)
+    return {"results": results, "errors": list(report["errors"]), "metrics": report["metrics"]}
 
 
 def usable_cpus() -> int:
