@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,20 +44,28 @@ CHANGED_FILE = "django/utils/text.py"
 
 
 def fetch_django(where: Path) -> Path:
-    subprocess.run(  # noqa: S603 - fixed argv
+    subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "django==5.2.8", "-d", where],
         check=True,
     )
     (wheel,) = where.glob("[Dd]jango-5.2.8-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(where / "src")  # noqa: S202 - the wheel we just downloaded from PyPI
+        archive.extractall(where / "src")
     return where / "src" / "django"
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(argv: list[str], cwd: Path, label: str = "") -> float:
+    """Wall time of one run; its CPU time (user + system, children included) goes to CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    CPU.setdefault(label, []).append(cpu)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout[-3000:]}")
     return elapsed
@@ -127,14 +136,14 @@ def main() -> None:
         ("changed", change_one_file, ours_argv),
     ]
     for _run in range(args.runs):
-        times["raw"].append(timed(raw_argv, project))
+        times["raw"].append(timed(raw_argv, project, "raw"))
         expected = raw_findings(raw_json)
         for mode, prepare, argv in modes:
             if mode == "changed":
                 prepare()
-                times["raw"].append(timed(raw_argv, project))
+                times["raw"].append(timed(raw_argv, project, "raw"))
                 expected = raw_findings(raw_json)
-            times[mode].append(timed(argv, project))
+            times[mode].append(timed(argv, project, mode))
             check(mode)
     findings = len(expected)
 
@@ -145,23 +154,34 @@ def main() -> None:
     off: dict[str, list[float]] = {"installed": [], "no:devsecops": []}
     base = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     for _run in range(max(10, args.runs * 2)):
-        off["installed"].append(timed(base, trivial))
-        off["no:devsecops"].append(timed([*base, "-p", "no:devsecops"], trivial))
+        off["installed"].append(timed(base, trivial, "installed"))
+        off["no:devsecops"].append(timed([*base, "-p", "no:devsecops"], trivial, "off"))
 
     med = {name: statistics.median(values) for name, values in {**times, **off}.items()}
     raw = med["raw"]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{platform.system()} {platform.release()}, CPython {platform.python_version()}, "
-          f"bandit {metadata.version('bandit')}, date {time.strftime('%Y-%m-%d')}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}, CPython {platform.python_version()}, "
+        f"bandit {metadata.version('bandit')}, date {time.strftime('%Y-%m-%d')}"
+    )
     print(f"tree: django 5.2.8, {files} files, {lines} lines; {findings} findings (raw = ours)")
-    print("| run | median | ratio to raw bandit | runs (s) |")
-    print("|---|---|---|---|")
+    cpu = {name: statistics.median(values) for name, values in CPU.items() if name}
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print("| run | wall median | wall ratio | CPU median | CPU ratio | wall runs (s) |")
+    print("|---|---|---|---|---|---|")
     for name in ("raw", "cold", "warm", "changed"):
         runs = ", ".join(f"{v:.2f}" for v in times[name])
-        print(f"| {name} | {med[name]:.2f} s | {med[name] / raw:.3f}x | {runs} |")
+        print(
+            f"| {name} | {med[name]:.2f} s | {med[name] / raw:.3f}x | {cpu[name]:.2f} s "
+            f"| {cpu[name] / cpu['raw']:.3f}x | {runs} |"
+        )
     ratio = med["installed"] / med["no:devsecops"]
-    print(f"| trivial suite, installed but off | {med['installed']:.3f} s | "
-          f"{ratio:.3f}x of -p no:devsecops ({med['no:devsecops']:.3f} s) | |")
+    cpu_ratio = cpu["installed"] / cpu["off"]
+    print(
+        f"| trivial suite, installed but off | {med['installed']:.3f} s | {ratio:.3f}x of "
+        f"-p no:devsecops ({med['no:devsecops']:.3f} s) | {cpu['installed']:.3f} s "
+        f"| {cpu_ratio:.3f}x ({cpu['off']:.3f} s) | |"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

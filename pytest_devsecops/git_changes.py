@@ -36,6 +36,10 @@ def changes_since(root: Path, ref: str, timeout: float = 60.0) -> ChangeSet:
         return outcome.stdout
 
     try:
+        run("rev-parse", "--is-inside-work-tree")
+    except SinceError:
+        raise SinceError(f"--devsecops-since {ref}: {root} is not inside a git work tree") from None
+    try:
         commit = run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     except SinceError:
         raise SinceError(

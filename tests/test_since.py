@@ -147,3 +147,9 @@ def test_xdist_workers_gate_like_the_controller(repo: pytest.Pytester) -> None:
     add_eval(repo)
     result = repo.runpytest("--devsecops", "--devsecops-since", "main", "-n", "2")
     result.assert_outcomes(passed=2, failed=1, xfailed=3)
+
+
+def test_since_outside_a_git_repository_is_a_usage_error(project: pytest.Pytester) -> None:
+    result = project.runpytest("--devsecops", "--devsecops-since", "main")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--devsecops-since main: * is not inside a git work tree*"])
