@@ -14,7 +14,6 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -27,7 +26,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-_RULE = re.compile(r"^B\d{3}$")
 # `.bandit` keys that only shape bandit's own output or run: we always want all of it as JSON.
 _IGNORED_INI = {
     "level": "every severity is reported; devsecops_fail_on decides what fails",
@@ -242,7 +240,3 @@ def _matches(rel: str, pattern: str) -> bool:
         return False
     candidates = (rel, "./" + rel)
     return any(fnmatch.fnmatch(c, pattern) or pattern in c for c in candidates)
-
-
-def is_rule(token: str) -> bool:
-    return bool(_RULE.match(token))
