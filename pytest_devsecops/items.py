@@ -115,6 +115,7 @@ class StatusItem(DevsecopsItem):
             ("devsecops_tool_version", f"{result.tool} {result.version}".strip()),
             ("devsecops_coverage", summary),
         ]
+        self.user_properties += [("devsecops_note", note) for note in result.notes]
 
     def runtest(self) -> None:
         if self.result.unavailable and not self.result.error:

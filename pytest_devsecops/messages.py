@@ -80,6 +80,8 @@ def xfail_reason(decision: Decision, fail_on: str) -> str:
         owner = f" (owner: {printable(entry.owner)})" if entry.owner else ""
         expires = f" until {printable(str(entry.expires))}" if entry.expires else ""
         return f"baselined{expires}: {reason}{owner}"
+    if decision.note:
+        return decision.note
     if decision.rule is not None and decision.rule.action == "report":
         return f"reported by policy {printable(decision.rule.describe())}"
     if decision.gate is not None:

@@ -130,6 +130,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--devsecops-zap-url", metavar="URL", help="a running ZAP (API key from ZAP_API_KEY)"
     )
+    group.addoption(
+        "--devsecops-since",
+        metavar="REF",
+        help="fail only findings on lines changed since git merge-base REF HEAD",
+    )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
 
@@ -242,6 +247,15 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
     ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),
     ("devsecops_allowed_signers", "git allowed-signers file for SSH signatures", "string", ""),
+    (
+        "devsecops_jobs",
+        "worker processes per scanner (default auto: usable CPUs)",
+        "string",
+        "auto",
+    ),
+    ("devsecops_cache", "reuse per-file results of unchanged files (default true)", "bool", True),
+    ("devsecops_since", "gate only lines changed since this git ref", "string", ""),
+    ("devsecops_bandit_allow_skips", "rules/paths the bandit config may remove", "args", []),
 )
 
 
@@ -281,6 +295,7 @@ def _resolve(config: pytest.Config) -> Settings:
     from .settings import (
         DEFAULT_EXCLUDES,
         Settings,
+        parse_jobs,
         parse_max_age,
         parse_sbom_scope,
         parse_seconds,
@@ -327,6 +342,7 @@ def _resolve(config: pytest.Config) -> Settings:
         sbom_scope = parse_sbom_scope(str(config.getini("devsecops_sbom_scope")).strip())
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
+        jobs = parse_jobs(str(config.getini("devsecops_jobs")))
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -369,6 +385,10 @@ def _resolve(config: pytest.Config) -> Settings:
         sources=tuple(sources),
         policy=options_policy.policy(config, root),
         **_iac_and_commits(config, root),
+        jobs=jobs,
+        cache=bool(config.getini("devsecops_cache")),
+        since=str(pick("devsecops_since", "devsecops_since") or "").strip(),
+        bandit_allow_skips=tuple(config.getini("devsecops_bandit_allow_skips")),
     )
 
 

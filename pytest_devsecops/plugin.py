@@ -157,7 +157,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"devsecops: {listing}: no scanner runs and no request is sent; "
             "items show the last run's cached results (keyword 'cached') where there are any"
         )
-    return lines
+    return lines + run.since_header()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -266,7 +266,7 @@ def pytest_terminal_summary(
             terminalreporter.write_line(line)
         return
     report = run.report()
-    for line in summary_lines(report):
+    for line in [*summary_lines(report), run.scanned.timing()]:
         terminalreporter.write_line(line)
     for result in report.results[len(run.scanned.results) :]:  # late results: say what merged
         for note in result.notes:
@@ -336,7 +336,9 @@ class BuiltinScanners:
         settings = self.settings
         registry.add(
             BanditScanner(
-                honour_nosec=settings.bandit_honour_nosec, config_file=settings.bandit_config
+                honour_nosec=settings.bandit_honour_nosec,
+                config_file=settings.bandit_config,
+                allow_skips=settings.bandit_allow_skips,
             )
         )
         registry.add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import json
 import shutil
 import tempfile
 import time
@@ -27,6 +28,8 @@ from .core.policy import (
     uncovered_entries,
 )
 from .core.redact import printable
+from .core.since import ChangeSet
+from .core.since import apply as apply_since
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.html import HtmlReporter
@@ -57,6 +60,9 @@ class SecurityRun:
         except ValueError as exc:
             raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
         self.workdir = Path(tempfile.mkdtemp(prefix="pytest-devsecops-"))
+        self.changes: ChangeSet | None = None
+        if settings.since and not hasattr(config, "workerinput"):
+            self.changes = _changes_since(settings.root, settings.since)
         self.scan: runner.SessionScan | None = None
         self.decisions: list[Decision] = []
         self.baseline_note = ""
@@ -77,10 +83,14 @@ class SecurityRun:
 
     def scan_now(self, listener: runner.Listener | None = None) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
+        from .scanners.bandit_run import usable_cpus
+
         settings = self.settings
-        cache = getattr(self.config, "cache", None)
+        cache = getattr(self.config, "cache", None) if settings.cache else None
         context = ScanContext(
             cache_dir=cache.mkdir("devsecops") if cache is not None else None,
+            cache_read=not self.config.getoption("cacheclear", False),
+            jobs=settings.jobs or usable_cpus(),
             root=settings.root,
             paths=settings.paths,
             excludes=settings.excludes,
@@ -95,6 +105,9 @@ class SecurityRun:
             # --devsecops-explain answers from this without scanning again.
             with contextlib.suppress(OSError):
                 runner.save(self.scan, context.cache_dir / LAST_SCAN)
+        if self.changes is not None:
+            since_path = self.results_path.with_name("since.json")
+            since_path.write_text(json.dumps(self.changes.to_dict()), encoding="utf-8")
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
@@ -132,6 +145,9 @@ class SecurityRun:
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         self.scan = runner.load(path)
+        if path.with_name("since.json").is_file():
+            data = json.loads(path.with_name("since.json").read_text(encoding="utf-8"))
+            self.changes = ChangeSet.from_dict(data)
         self._decide()
 
     def policy(self) -> Policy:
@@ -148,6 +164,26 @@ class SecurityRun:
 
     def _decide(self) -> None:
         self.decisions = decide(self.scanned.results, self.baseline, self.policy())
+        if self.changes is not None:
+            self.decisions = apply_since(self.decisions, self.changes, self.line_scanners)
+
+    @property
+    def line_scanners(self) -> list[str]:
+        """Scanners whose findings sit on lines of files: the ones --devsecops-since gates."""
+        return [s.name for s in self.scanners if getattr(s, "reports_file_lines", False)]
+
+    def since_header(self) -> list[str]:
+        if self.changes is None:
+            return []
+        others = [s.name for s in self.scanners if s.name not in self.line_scanners]
+        line = (
+            f"devsecops: since {self.changes.ref} (merge base {self.changes.base[:12]}): "
+            f"findings on unchanged lines are reported below the gate "
+            f"({', '.join(self.line_scanners) or 'no scanner'})"
+        )
+        if others:
+            line += f"; no effect on {', '.join(others)} (no file lines)"
+        return [line]
 
     def _update_baseline(self) -> None:
         policy = self.policy()
@@ -303,6 +339,15 @@ def load_baseline(path: Path) -> Baseline:
             "The file was left untouched; fix it by hand (or move it away and run "
             "--devsecops-update-baseline to start a new one)."
         ) from None
+
+
+def _changes_since(root: Path, ref: str) -> ChangeSet:
+    from .git_changes import SinceError, changes_since
+
+    try:
+        return changes_since(root, ref)
+    except SinceError as exc:
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
 
 
 def worker_scan_path(config: pytest.Config) -> Path | None:

@@ -87,6 +87,10 @@ class Settings:
     image: ImageSettings = dataclasses.field(default_factory=ImageSettings)
     sources: tuple[tuple[str, str], ...] = ()
     policy: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
+    jobs: int = 0  # worker processes per scanner; 0: every usable CPU
+    cache: bool = True
+    since: str = ""  # --devsecops-since: gate only lines changed since this git ref
+    bandit_allow_skips: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The one-line summary shown in pytest's header."""
@@ -168,3 +172,16 @@ def parse_sbom_scope(text: str) -> str:
 
 def parse_path_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(",", " ").split() if part.strip())
+
+
+def parse_jobs(text: str) -> int:
+    """`auto` (or empty) → 0, meaning every usable CPU; otherwise a whole number >= 1."""
+    if text.strip().lower() in ("", "auto"):
+        return 0
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise ValueError(f"devsecops_jobs: expected auto or a number from 1 to 1024, got {text!r}")
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .core.policy import Decision, Verdict
+from .core.redact import printable
 from .messages import status_summary
 from .reporters.interface import OUTCOME_WORDS, Report
 
@@ -48,4 +49,5 @@ def summary_lines(report: Report) -> list[str]:
                 " [failing: " + ", ".join(f"{failing[s]} {s}" for s in order if failing[s]) + "]"
             )
         lines.append(line)
+        lines.extend(f"  note: {printable(note)}" for note in result.notes)
     return lines

@@ -93,10 +93,12 @@ def test_nosec_is_reported_not_honoured(project: pytest.Pytester) -> None:
     honoured.assert_outcomes(passed=2, failed=1, xfailed=1)
 
 
-def test_bandit_config_in_pyproject_is_honoured(project: pytest.Pytester) -> None:
+def test_bandit_config_in_pyproject_is_honoured_when_allowed(project: pytest.Pytester) -> None:
     pyproject = project.path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[tool.bandit]\nskips = ["B324"]\n')
-    project.runpytest("--devsecops").assert_outcomes(passed=2, failed=1, xfailed=1)
+    result = project.runpytest("--devsecops", "-o", "devsecops_bandit_allow_skips=B324")
+    result.assert_outcomes(passed=2, failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*1 skipped on purpose*"])
 
 
 def test_hardcoded_passwords_never_reach_the_output(project: pytest.Pytester) -> None:
@@ -113,6 +115,7 @@ def test_hardcoded_passwords_never_reach_the_output(project: pytest.Pytester) ->
         assert "Summer2024!" not in text
 
 
-def test_a_dot_bandit_ini_file_is_honoured(project: pytest.Pytester) -> None:
+def test_a_dot_bandit_ini_file_is_honoured_when_allowed(project: pytest.Pytester) -> None:
     (project.path / ".bandit").write_text("[bandit]\nskips = B324\n")
-    project.runpytest("--devsecops").assert_outcomes(passed=2, failed=1, xfailed=1)
+    result = project.runpytest("--devsecops", "-o", "devsecops_bandit_allow_skips=B324")
+    result.assert_outcomes(passed=2, failed=1, xfailed=1)

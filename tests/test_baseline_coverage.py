@@ -179,7 +179,8 @@ def test_a_failed_scanner_removes_nothing(two_folders: pytest.Pytester) -> None:
         "-o",
         "devsecops_timeout=0.001",
     )
-    update.stdout.fnmatch_lines(["*kept 5 entries not covered by this run"])
+    # Whatever the failed scan still matched, nothing is removed and the rest is kept.
+    update.stdout.fnmatch_lines(["*kept * entries not covered by this run"])
     assert baseline.read_bytes() == before
 
 

@@ -158,14 +158,16 @@ def test_a_fifo_in_the_project_does_not_block_the_bandit_file_walk(tmp_path: Pat
 
     os.mkfifo(tmp_path / "run")  # extensionless: looked at for a python shebang
     (tmp_path / "tool").write_text("#!/usr/bin/env python3\nprint(1)\n")
-    found: list[Path] = []
-    walker = threading.Thread(
-        target=lambda: found.extend(bandit_files.python_scripts((tmp_path,), [])), daemon=True
-    )
+    found: list[str] = []
+
+    def walk() -> None:
+        found.extend(name for name, _ in bandit_files.discover(tmp_path, (tmp_path,), (), ()).files)
+
+    walker = threading.Thread(target=walk, daemon=True)
     walker.start()
     walker.join(5)
     assert not walker.is_alive(), "opening a FIFO blocked the file walk"
-    assert [path.name for path in found] == ["tool"]
+    assert found == ["tool"]
 
 
 def test_a_dast_rules_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ class Decision:
     rule: Rule | None = None  # the policy rule that matched, if any
     gate: Severity | None = None  # the gate the finding was judged against, if it came to that
     problem: str = ""  # why a baseline entry was refused
+    note: str = ""  # why, when the gate alone does not explain the verdict (--devsecops-since)
 
     @property
     def found(self) -> Finding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -14,15 +15,13 @@ from typing import Any
 
 from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
-from ..core.redact import mask_string_literals, printable, redact, tail
-from . import bandit_canary, process, severities
+from ..core.redact import mask_string_literals, printable, redact
+from ..settings import DEFAULT_EXCLUDES
+from . import bandit_canary, bandit_config, bandit_files, bandit_run, severities
 from .bandit_advice import advice_for
-from .bandit_files import pyproject_with_bandit, python_scripts, virtualenvs
+from .bandit_run import SECRET_RULES
+from .cache import FileCache
 from .interface import ScanContext
-
-# Rules whose flagged line carries the secret itself: never let it reach a title, a snippet
-# or a fingerprint input.
-SECRET_RULES = frozenset({"B105", "B106", "B107"})
 
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
@@ -31,10 +30,18 @@ class BanditScanner:
     """bandit over the project's Python sources, honouring the project's bandit config."""
 
     name = "bandit"
+    reports_file_lines = True  # findings sit on lines of files: --devsecops-since applies
 
-    def __init__(self, *, honour_nosec: bool = False, config_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        honour_nosec: bool = False,
+        config_file: Path | None = None,
+        allow_skips: tuple[str, ...] = (),
+    ) -> None:
         self.honour_nosec = honour_nosec
         self.config_file = config_file
+        self.allow_skips = allow_skips
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
@@ -48,95 +55,159 @@ class BanditScanner:
                 error="bandit is not installed in this environment",
                 hint="pip install bandit (it is a dependency of pytest-devsecops)",
             )
-        report = context.workdir / "bandit.json"
+        result = self._scan(context, version)
+        return dataclasses.replace(result, duration=time.monotonic() - started)
+
+    def _scan(self, context: ScanContext, version: str) -> ScanResult:
         requested = tuple(context.relative(path) for path in context.paths)
         missing = tuple(
             Skipped(context.relative(path), "does not exist")
             for path in context.paths
             if not path.exists()
         )
-        present = tuple(path for path in context.paths if path.exists())
-        if not present:
+        try:
+            settings = bandit_config.read(context.root, self.config_file, self.allow_skips)
+        except bandit_config.BanditConfigError as exc:
             return ScanResult(
                 self.name,
                 "bandit",
                 version,
                 coverage=Coverage(requested=requested, skipped=missing),
-                error="none of the paths to scan exists",
-                hint="set devsecops_paths to folders of this project",
+                error=str(exc),
+                hint="fix the bandit configuration (bandit itself would refuse it)",
             )
-        argv = self._argv(dataclasses.replace(context, paths=present), report)
-        outcome = process.run(argv, context.timeout)
-        failure = _failure(outcome, report, context.timeout)
-        if failure:
+        # The canary needs no project file: it runs while the files are found and hashed.
+        prefix = self._prefix(context, settings)
+        canary = bandit_run.Canary(
+            prefix,
+            bandit_canary.plant(context.workdir / "canary"),
+            context.workdir,
+            context.timeout,
+        )
+        found = bandit_files.discover(
+            context.root,
+            [path for path in context.paths if path.exists()],
+            context.excludes,
+            DEFAULT_EXCLUDES,
+            settings.removed_by,
+        )
+        coverage_skips = missing + found.skipped + settings.allowed_rule_skips()
+        if not found.files and not any(skip for skip in coverage_skips if not skip.deliberate):
             return ScanResult(
                 self.name,
                 "bandit",
                 version,
-                coverage=Coverage(requested=requested),
-                error=failure,
-                hint="run the command above by hand to see bandit's own error",
-                duration=time.monotonic() - started,
+                coverage=Coverage(requested=requested, skipped=coverage_skips),
+                error="bandit found no Python files to scan",
+                hint="check devsecops_paths, devsecops_exclude and the bandit exclude settings",
             )
-        data = json.loads(report.read_text(encoding="utf-8"))
-        data, canary_rules, canary_note = bandit_canary.take(data)
-        skipped = missing + tuple(
-            Skipped(context.relative(error["filename"]), printable(str(error["reason"])))
-            for error in data["errors"]
+        key = {
+            "tool": f"bandit {version}",
+            "python": list(sys.version_info[:2]),
+            "config": settings.fingerprint,
+            "nosec": self.honour_nosec,
+        }
+        cache = FileCache.open(context.cache_dir, self.name, key, read=context.cache_read)
+        scanned = bandit_run.scan_files(
+            prefix, found.files, cache, context.workdir, context.jobs, context.timeout
         )
-        unscanned = {skip.target for skip in skipped}
-        scanned = sorted(
-            {context.relative(name) for name in data["metrics"] if name != "_totals"} - unscanned
+        canary.wait(context.timeout)
+        if canary.failure:
+            scanned.failures.append(canary.failure)
+        return self._result(
+            context, version, requested, found, settings, scanned, coverage_skips, cache, canary
         )
-        findings = tuple(self._finding(context, item) for item in data["results"])
-        coverage = Coverage(requested=requested, scanned=tuple(scanned), skipped=skipped)
-        error, hint = "", ""
-        if not scanned and not skipped:
-            error, hint = (
-                "bandit found no Python files to scan",
-                "check devsecops_paths and the bandit exclude settings",
+
+    def _result(
+        self,
+        context: ScanContext,
+        version: str,
+        requested: tuple[str, ...],
+        found: bandit_files.FileSet,
+        settings: bandit_config.BanditSettings,
+        scanned: bandit_run.Scanned,
+        skips: tuple[Skipped, ...],
+        cache: FileCache,
+        canary: bandit_run.Canary,
+    ) -> ScanResult:
+        paths = dict(found.files)
+        _lines_of.cache_clear()  # files change between runs of one process (pytester)
+        findings, complete, errors = [], [], []
+        for rel in sorted(scanned.reports):
+            report = scanned.reports[rel]
+            if report["errors"]:
+                errors += [Skipped(rel, printable(reason)) for reason in report["errors"]]
+            else:
+                complete.append(rel)
+            for item in report["results"]:
+                findings.append(self._finding(rel, paths[rel], item))
+        problems = list(settings.refused) + scanned.failures
+        if settings.unallowed_rules:
+            listed = ", ".join(f"{rule} ({where})" for rule, where in settings.unallowed_rules)
+            problems.append(f"the bandit configuration removes rules: {listed}")
+        hint = ""
+        silent: list[str] = []
+        if not scanned.failures:
+            allowed = settings.allow | {rule for rule, _where in settings.removed_rules}
+            silent = bandit_canary.silent_rules(canary.found, frozenset(allowed))
+            if silent:
+                problems.append(
+                    "bandit did not report these rules on its canary sample: "
+                    f"{', '.join(silent)}; as installed and configured it cannot find them"
+                )
+                hint = "check the bandit configuration (skips, tests, profiles) and the install"
+        if settings.unallowed_rules:
+            rules = " ".join(rule for rule, _where in settings.unallowed_rules)
+            hint = (
+                "remove those skips from the bandit configuration, or accept them explicitly: "
+                f"devsecops_bandit_allow_skips = {rules}"
             )
-        elif not canary_rules:
-            error = (
-                "bandit reported none of the findings in its canary sample "
-                f"({', '.join(bandit_canary.CANARY_RULES)}): as configured, it cannot find anything"
-            )
-            hint = "check the bandit configuration (skips, tests, profiles) and the bandit install"
+        elif scanned.failures:
+            hint = "run the command above by hand to see bandit's own error"
+        if not scanned.failures and not silent:
+            # Only results of a bandit that proved itself on the canary are kept for reuse.
+            cache.save(rel for rel, _path in found.files)
+        notes = list(found.notes) + list(settings.notes) + cache.notes
+        if cache.enabled:
+            notes.append(f"{cache.hits} of {len(found.files)} files from the result cache")
         return ScanResult(
             self.name,
             "bandit",
             version,
-            findings,
-            coverage,
-            error=error,
+            tuple(findings),
+            Coverage(
+                requested=requested,
+                scanned=tuple(complete),
+                skipped=skips + tuple(scanned.unreported) + tuple(errors),
+            ),
+            error="\n".join(problems),
             hint=hint,
-            notes=(canary_note,) if canary_note else (),
-            duration=time.monotonic() - started,
+            notes=tuple(notes),
         )
 
-    def _argv(self, context: ScanContext, report: Path) -> list[str]:
-        argv = [sys.executable, "-m", "bandit", "--recursive", "--format", "json"]
-        argv += ["--output", str(report), "--quiet"]
+    def _prefix(self, context: ScanContext, settings: bandit_config.BanditSettings) -> list[str]:
+        argv = [sys.executable, "-m", "bandit", "--format", "json", "--quiet"]
         if not self.honour_nosec:
             argv.append("--ignore-nosec")
-        excludes = [*context.excludes, *virtualenvs(context.paths)]
-        argv += ["--exclude", ",".join(f"*/{name}/*" for name in excludes)]
-        config = self.config_file or pyproject_with_bandit(context.root)
-        if config is not None:
-            argv += ["--configfile", str(config)]
-        if (context.root / ".bandit").is_file():
-            argv += ["--ini", str(context.root / ".bandit")]
-        targets = [str(path.resolve()) for path in context.paths]
-        targets += [str(script) for script in python_scripts(context.paths, excludes)]
-        targets.append(str(bandit_canary.plant(context.workdir / "canary")))
-        # `--` ends option parsing: no path in the repository can be read as a bandit flag.
-        return [*argv, "--", *targets]
+        config = {k: v for k, v in settings.config.items() if k not in ("tests", "skips")}
+        if config:
+            # JSON is YAML: bandit reads our cleaned copy of the project's settings.
+            path = context.workdir / "bandit-config.yaml"
+            path.write_text(json.dumps(config, default=str), encoding="utf-8")
+            argv.append(f"--configfile={path}")
+        if settings.profile:
+            argv.append(f"--profile={settings.profile}")
+        if settings.tests:
+            argv.append(f"--tests={','.join(settings.tests)}")
+        if settings.skips:
+            argv.append(f"--skip={','.join(settings.skips)}")
+        return argv
 
-    def _finding(self, context: ScanContext, item: Mapping[str, Any]) -> Finding:
+    def _finding(self, rel: str, source: Path, item: Mapping[str, Any]) -> Finding:
         rule = str(item["test_id"])
-        path = context.relative(item["filename"])
+        path = rel
         line = int(item["line_number"])
-        code = _source_lines(Path(item["filename"]), item.get("line_range") or [line])
+        code = _source_lines(source, item.get("line_range") or [line])
         if rule in SECRET_RULES:
             code = mask_string_literals(code)
         title = str(item["issue_text"])
@@ -171,36 +242,16 @@ class BanditScanner:
         )
 
 
-def _failure(outcome: process.ProcessOutcome, report: Path, timeout: float) -> str:
-    """Why this bandit run cannot be trusted, or '' when its report is complete and fresh."""
-    command = " ".join(outcome.argv[:8]) + " ..."
-    if outcome.start_error:
-        return f"could not start bandit ({command}): {outcome.start_error}"
-    if outcome.timed_out:
-        return f"bandit timed out after {timeout:g}s and was killed ({command})"
-    # Exit 1 means "issues found"; anything else is a crash, whatever the report says.
-    if outcome.returncode not in (0, 1):
-        return (
-            f"bandit exited with status {outcome.returncode} ({command}):\n{tail(outcome.stderr)}"
-        )
-    if not report.is_file():
-        return f"bandit wrote no report ({command}):\n{tail(outcome.stderr)}"
-    try:
-        data = json.loads(report.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
-        return f"bandit's report is not valid JSON: {exc}"
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(key), want)
-        for key, want in (("results", list), ("errors", list), ("metrics", dict))
-    ):
-        return "bandit's report does not have the expected results/errors/metrics fields"
-    return ""
-
-
 def _source_lines(path: Path, line_range: list[int]) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
+    lines = _lines_of(path)
     first, last = min(line_range), max(line_range)
     return "\n".join(lines[first - 1 : last])
+
+
+@functools.lru_cache(maxsize=16)
+def _lines_of(path: Path) -> list[str]:
+    """A file's lines; findings come grouped by file, so a small cache reads each file once."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []

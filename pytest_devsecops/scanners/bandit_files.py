@@ -1,54 +1,187 @@
-"""Which files bandit is pointed at: its config file, virtualenvs to skip, shebang scripts."""
+"""Which files bandit is given: our own walk, so every file left out is counted and named."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..core import paths
+from ..core.finding import Skipped
+
+PYTHON_SUFFIXES = (".py", ".pyw")
+_INTERPRETER = re.compile(r"^(python|pypy)[0-9.]*w?$")
 
 
-def pyproject_with_bandit(root: Path) -> Path | None:
-    pyproject = root / "pyproject.toml"
+@dataclasses.dataclass(frozen=True)
+class FileSet:
+    """The files to scan (root-relative name, real path), what was left out, and why."""
+
+    files: tuple[tuple[str, Path], ...]
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class _Walk:
+    root: Path
+    excluded_names: frozenset[str]
+    default_names: frozenset[str]
+    removed_by: Callable[[str], Skipped | None]  # root-relative path -> why the config drops it
+    files: dict[str, tuple[str, Path]] = dataclasses.field(default_factory=dict)
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seen_dirs: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+
+
+def discover(
+    root: Path,
+    paths: Iterable[Path],
+    excludes: Iterable[str],
+    default_excludes: Iterable[str],
+    removed_by: Callable[[str], Skipped | None] = lambda _path: None,
+) -> FileSet:
+    """Walk `paths` like bandit's `-r`, but account for everything it does not scan.
+
+    Folders excluded by name are counted ("12 files in app/build/ not scanned"), a folder is a
+    virtualenv only when it really is one, symlinked folders are followed once (never out of the
+    root, never in a loop), and files with a python shebang are scanned whatever their name.
+    """
+    default = frozenset(default_excludes)
+    walk = _Walk(root.resolve(), frozenset(excludes) | default, default, removed_by)
+    for path in paths:
+        real = path.resolve()
+        if real.is_dir():
+            _walk_dir(walk, str(real), _rel(walk.root, real))
+        elif real.is_file():  # named explicitly: scanned whatever its name
+            _add_file(walk, real, _rel(walk.root, real))
+    files = tuple(sorted(walk.files.values(), key=lambda item: item[0]))
+    return FileSet(files, tuple(sorted(walk.skipped, key=_skip_key)), tuple(walk.notes))
+
+
+def is_virtualenv(folder: Path) -> bool:
+    """A real virtualenv: `pyvenv.cfg` with an interpreter folder beside it."""
+    return (folder / "pyvenv.cfg").is_file() and (
+        (folder / "bin" / "python").exists() or (folder / "Scripts").is_dir()
+    )
+
+
+def _walk_dir(walk: _Walk, folder: str, rel: str) -> None:
+    # Plain strings and DirEntry caches: this loop runs once per file of the project.
     try:
-        # A pyproject.toml linked to a FIFO or to a file outside the project is not read.
-        text = paths.read_bytes(pyproject, 8 * 1024 * 1024, root, "pyproject.toml").decode()
-    except (OSError, UnicodeDecodeError, paths.PathRefused):
-        return None
-    return pyproject if re.search(r"^\[tool\.bandit[.\]]", text, re.MULTILINE) else None
-
-
-def virtualenvs(paths: tuple[Path, ...]) -> list[str]:
-    """Folders directly under the scanned paths that are virtualenvs, whatever their name."""
-    found = []
-    for base in paths:
-        if base.is_dir():
-            found += [child.name for child in base.iterdir() if (child / "pyvenv.cfg").is_file()]
-    return sorted(set(found))
-
-
-def python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Path]:
-    """Extension-less files with a python shebang, which bandit's own walk would skip."""
-    skip = set(excludes)
-    for base in paths:
-        if not base.is_dir():
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        info = os.stat(folder)
+    except OSError as exc:
+        walk.skipped.append(Skipped(rel + "/", f"folder cannot be read: {exc.strerror or exc}"))
+        return
+    walk.seen_dirs.add((info.st_dev, info.st_ino))
+    prefix = rel + "/" if rel else ""
+    for entry in entries:
+        name = entry.name
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()  # follows links
+            is_file = not is_dir and entry.is_file()
+        except OSError:
             continue
-        for folder, dirs, files in os.walk(base):
-            dirs[:] = sorted(
-                name for name in dirs if name not in skip and not name.endswith(".egg-info")
+        if is_dir:
+            _enter(walk, entry.path, prefix + name, is_link)
+        elif is_file and is_link:
+            target = Path(entry.path).resolve()
+            if not _inside(target, walk.root):
+                walk.skipped.append(Skipped(prefix + name, "symbolic link out of the project"))
+            else:
+                _add_file(walk, target, _rel(walk.root, target))
+        elif is_file and (name.endswith(PYTHON_SUFFIXES) or has_python_shebang(entry.path)):
+            _add_file(walk, Path(entry.path), prefix + name)
+
+
+def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
+    name = os.path.basename(path)
+    reason = ""
+    if name in walk.excluded_names or name.endswith(".egg-info"):
+        kind = "default exclude" if name in walk.default_names else "devsecops_exclude"
+        reason = f"{kind} ({name})" if not name.endswith(".egg-info") else "package metadata"
+    elif os.path.isfile(os.path.join(path, "pyvenv.cfg")) and is_virtualenv(Path(path)):
+        reason = "virtualenv (pyvenv.cfg)"
+    if reason:
+        count = _count_python_files(path)
+        if count:
+            unit = "file" if count == 1 else "files"
+            walk.skipped.append(
+                Skipped(rel + "/", f"{count} Python {unit} not scanned: {reason}", deliberate=True)
             )
-            for name in sorted(files):
-                if "." not in name and _has_python_shebang(Path(folder, name)):
-                    yield Path(folder, name).resolve()
-
-
-def _has_python_shebang(path: Path) -> bool:
+        return
+    if not is_link:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) not in walk.seen_dirs:  # else: reached by a link before
+            _walk_dir(walk, path, rel)
+        return
+    real = Path(path).resolve()
+    parent = Path(path).parent.resolve()
+    if not _inside(real, walk.root):
+        walk.skipped.append(Skipped(rel + "/", "symbolic link out of the project: not followed"))
+        return
+    if real == parent or real in parent.parents:
+        walk.notes.append(f"{rel}/ links to a folder that encloses it: not followed (a loop)")
+        return
     try:
-        paths.checked_file(path)  # a FIFO named `run` would block open() forever
-        with path.open("rb") as handle:
-            first = handle.readline(200)
+        info = real.stat()
+    except OSError:
+        return
+    if (info.st_dev, info.st_ino) in walk.seen_dirs:
+        walk.notes.append(f"{rel}/ links to {_rel(walk.root, real)}/, which is scanned once")
+        return
+    _walk_dir(walk, str(real), _rel(walk.root, real))
+
+
+def _add_file(walk: _Walk, path: Path, rel: str) -> None:
+    if path.name == ".bandit":
+        return
+    removed = walk.removed_by(rel)
+    if removed is not None:
+        walk.skipped.append(removed)
+        return
+    walk.files.setdefault(str(path), (rel, path))
+
+
+def has_python_shebang(path: str | Path) -> bool:
+    """`#!/usr/bin/env python3`, `#!/usr/bin/python3.12 -u`, `#!/usr/bin/env -S pypy3`..."""
+    try:
+        paths.checked_file(Path(path))  # a FIFO named `run` would block open() forever
+        with open(path, "rb") as handle:
+            first = handle.readline(256)
     except (OSError, paths.PathRefused):
         return False
-    return first.startswith(b"#!") and b"python" in first
+    if not first.startswith(b"#!"):
+        return False
+    words = first[2:].decode("utf-8", "replace").split()
+    return any(_INTERPRETER.match(word.rsplit("/", 1)[-1]) for word in words[:3])
+
+
+def _count_python_files(folder: str) -> int:
+    count = 0
+    for _dirpath, _dirs, names in os.walk(folder):  # never follows links: no loops
+        count += sum(1 for name in names if name.endswith(PYTHON_SUFFIXES))
+    return count
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() if path != root else ""
+    except ValueError:
+        return path.as_posix()
+
+
+def _skip_key(skip: Skipped) -> tuple[str, str]:
+    return (skip.target, skip.reason)

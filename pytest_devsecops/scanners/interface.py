@@ -19,6 +19,8 @@ class ScanContext:
     timeout: float
     workdir: Path
     cache_dir: Path | None = None  # kept between runs (under .pytest_cache); None: no cache
+    cache_read: bool = True  # False after --cache-clear: results are rebuilt, then kept
+    jobs: int = 1  # worker processes a scanner may use
 
     def relative(self, path: str | Path) -> str:
         """A path as shown to users: relative to the root, with forward slashes."""

@@ -1,0 +1,171 @@
+"""A per-file result cache for scanners: reuse what a file's exact content already produced.
+
+A result is reused only for the same path, the same bytes (SHA-256), the same tool version and
+configuration (the scanner's `key`) and the same pytest-devsecops version. The cache lives in
+pytest's cache folder, which is inside the repository and so may be planted by a pull request:
+every cache file is signed with a key kept outside the repository (in the user's cache folder),
+and anything unsigned, corrupt, foreign or too big is ignored with a note and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core import atomic
+
+FORMAT = 1
+MAX_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 200_000
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (raises OSError when it cannot be read)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class FileCache:
+    """Results of one scanner, per file; `hits` counts the files answered from the cache."""
+
+    def __init__(self, path: Path | None, key: str, secret: bytes) -> None:
+        self.path = path
+        self.key = key
+        self._secret = secret
+        self._old: dict[str, list[Any]] = {}
+        self._new: dict[str, list[Any]] = {}
+        self.hits = 0
+        self.notes: list[str] = []
+
+    @classmethod
+    def open(
+        cls, folder: Path | None, scanner: str, key: Mapping[str, object], *, read: bool = True
+    ) -> FileCache:
+        """The cache of `scanner` under `folder` (None: a cache that keeps nothing).
+
+        `key` holds everything the results depend on besides the file: tool version, effective
+        configuration... `read=False` starts empty (after --cache-clear) but still saves.
+        """
+        digest = hashlib.sha256(
+            json.dumps({"ours": __version__, **key}, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        if folder is None:
+            return cls(None, digest, b"")
+        try:
+            secret = _secret()
+        except OSError as exc:
+            cache = cls(None, digest, b"")
+            cache.notes.append(f"result cache off: its signing key cannot be stored ({exc})")
+            return cache
+        cache = cls(folder / f"{scanner}.cache", digest, secret)
+        if read:
+            cache._load()
+        return cache
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def get(self, rel: str, digest: str) -> Any | None:
+        """The stored result of `rel` with content `digest`, or None."""
+        entry = self._old.get(rel)
+        if entry is None or entry[0] != digest:
+            return None
+        self.hits += 1
+        self._new[rel] = entry
+        return entry[1]
+
+    def put(self, rel: str, digest: str, value: Any) -> None:
+        self._new[rel] = [digest, value]
+
+    def save(self, current: Iterable[str]) -> None:
+        """Keep the results of this run's files only: deleted files drop out."""
+        if self.path is None:
+            return
+        entries = {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
+        if len(entries) > MAX_ENTRIES:
+            self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
+            return
+        payload = json.dumps(
+            {"format": FORMAT, "key": self.key, "entries": entries}, separators=(",", ":")
+        ).encode()
+        if len(payload) > MAX_BYTES:
+            self.notes.append(f"result cache not written: it would exceed {MAX_BYTES >> 20} MiB")
+            return
+        signature = hmac.new(self._secret, payload, "sha256").hexdigest().encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_symlink():
+                raise atomic.UnsafePathError(f"{self.path} is a symbolic link")
+            atomic.write_atomic(self.path, signature + b"\n" + payload)
+        except (OSError, atomic.UnsafePathError) as exc:
+            self.notes.append(f"result cache not written: {exc}")
+
+    def _load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            if self.path.is_symlink() or not self.path.exists():
+                return
+            if self.path.stat().st_size > MAX_BYTES + 100:
+                self._ignored("it is too big")
+                return
+            data = self.path.read_bytes()
+        except OSError as exc:
+            self._ignored(f"it cannot be read ({exc})")
+            return
+        signature, _, payload = data.partition(b"\n")
+        expected = hmac.new(self._secret, payload, "sha256").hexdigest().encode()
+        if not hmac.compare_digest(signature, expected):
+            self._ignored("it is corrupt or was not written on this machine")
+            return
+        try:
+            content = json.loads(payload)
+        except ValueError:
+            self._ignored("it is not valid JSON")
+            return
+        if not isinstance(content, dict) or content.get("format") != FORMAT:
+            self._ignored("it was written by another pytest-devsecops version")
+            return
+        if content.get("key") != self.key:
+            self._ignored("it was made for another tool version or configuration")
+            return
+        entries = content.get("entries")
+        if isinstance(entries, dict):
+            self._old = {
+                rel: entry
+                for rel, entry in entries.items()
+                if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+            }
+
+    def _ignored(self, why: str) -> None:
+        name = self.path.name if self.path else "cache"
+        self.notes.append(f"result cache {name} ignored and rebuilt: {why}")
+
+
+def _secret() -> bytes:
+    """This user's signing key for cache files, created on first use (mode 0600)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "pytest-devsecops" / "cache-key"
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made one at the same moment: use theirs
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except ValueError:
+            raise OSError(f"{path} is not a valid key; delete it") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return bytes.fromhex(key)

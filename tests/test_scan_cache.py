@@ -1,0 +1,132 @@
+"""The per-file result cache: reused only for the same bytes, tool and config; never trusted blind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_devsecops.scanners import cache as cache_mod
+from pytest_devsecops.scanners.cache import FileCache
+
+KEY = {"tool": "bandit 1.9.4", "config": "abc"}
+
+
+def filled(folder: Path) -> FileCache:
+    cache = FileCache.open(folder, "bandit", KEY)
+    cache.put("a.py", "d1", {"results": [1]})
+    cache.put("b.py", "d2", {"results": []})
+    cache.save(["a.py", "b.py"])
+    return FileCache.open(folder, "bandit", KEY)
+
+
+def test_a_result_is_reused_only_for_the_same_content(tmp_path: Path) -> None:
+    cache = filled(tmp_path)
+    assert cache.get("a.py", "d1") == {"results": [1]}
+    assert cache.get("b.py", "changed") is None
+    assert cache.hits == 1
+    assert not cache.notes
+
+
+def test_another_tool_version_or_config_starts_afresh(tmp_path: Path) -> None:
+    filled(tmp_path)
+    other = FileCache.open(tmp_path, "bandit", {**KEY, "config": "xyz"})
+    assert other.get("a.py", "d1") is None
+    assert other.notes == [
+        "result cache bandit.cache ignored and rebuilt: "
+        "it was made for another tool version or configuration"
+    ]
+
+
+def test_deleted_files_drop_out(tmp_path: Path) -> None:
+    cache = filled(tmp_path)
+    cache.get("a.py", "d1")
+    cache.save(["a.py"])  # b.py is gone from the project (and does not exist on disk)
+    assert FileCache.open(tmp_path, "bandit", KEY).get("b.py", "d2") is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-5],  # truncated
+        lambda data: b"0" * 64 + data[64:],  # signature of someone else
+        lambda data: data.replace(b'"results":[1]', b'"results":[]'),  # tampered entry
+    ],
+)
+def test_a_corrupt_or_planted_cache_is_ignored_with_a_note(tmp_path: Path, damage: object) -> None:
+    filled(tmp_path)
+    path = tmp_path / "bandit.cache"
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    cache = FileCache.open(tmp_path, "bandit", KEY)
+    assert cache.get("a.py", "d1") is None
+    assert cache.notes == [
+        "result cache bandit.cache ignored and rebuilt: "
+        "it is corrupt or was not written on this machine"
+    ]
+
+
+def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_mod, "MAX_BYTES", 10)
+    cache = FileCache.open(tmp_path, "bandit", KEY)
+    cache.put("a.py", "d1", {"results": ["x" * 100]})
+    cache.save(["a.py"])
+    assert not (tmp_path / "bandit.cache").exists()
+    assert "exceed" in cache.notes[0]
+
+
+def test_no_folder_means_no_cache(tmp_path: Path) -> None:
+    cache = FileCache.open(None, "bandit", KEY)
+    cache.put("a.py", "d1", {})
+    cache.save(["a.py"])
+    assert not cache.enabled
+    assert cache.get("a.py", "d1") is None
+
+
+def test_a_warm_run_reuses_every_file_and_reports_the_same(project: pytest.Pytester) -> None:
+    cold = project.runpytest("--devsecops", "-v")
+    cold.stdout.fnmatch_lines(["  note: 0 of 2 files from the result cache"])
+    warm = project.runpytest("--devsecops", "-v")
+    warm.stdout.fnmatch_lines(["  note: 2 of 2 files from the result cache"])
+    assert warm.parseoutcomes() == cold.parseoutcomes()
+    items = [line.split(" ")[0] for line in cold.outlines if line.startswith("devsecops/")]
+    assert items
+    assert items == [line.split(" ")[0] for line in warm.outlines if line.startswith("devsecops/")]
+
+
+def test_a_changed_file_is_scanned_again_at_once(project: pytest.Pytester) -> None:
+    project.runpytest("--devsecops")
+    run_py = project.path / "app" / "run.py"
+    run_py.write_text(run_py.read_text() + "\n\ndef go(x):\n    return eval(x)\n")
+    result = project.runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines(["devsecops/bandit::B307[[]app/run.py:14[]] FAILED*"])
+    result.stdout.fnmatch_lines(["  note: 1 of 2 files from the result cache"])
+
+
+def test_a_corrupt_cache_file_is_ignored_and_rebuilt(project: pytest.Pytester) -> None:
+    project.runpytest("--devsecops")
+    (cache_file,) = project.path.glob(".pytest_cache/**/bandit.cache")
+    cache_file.write_text("garbage")
+    result = project.runpytest("--devsecops")
+    result.assert_outcomes(passed=2, failed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["  note: result cache bandit.cache ignored and rebuilt: *"])
+    project.runpytest("--devsecops").stdout.fnmatch_lines(
+        ["  note: 2 of 2 files from the result cache"]
+    )
+
+
+def test_cache_clear_and_the_ini_switch_turn_it_off(project: pytest.Pytester) -> None:
+    project.runpytest("--devsecops")
+    cleared = project.runpytest("--devsecops", "--cache-clear")
+    cleared.stdout.fnmatch_lines(["  note: 0 of 2 files from the result cache"])
+    off = project.runpytest("--devsecops", "-o", "devsecops_cache=false")
+    assert "result cache" not in off.stdout.str()
+    off.assert_outcomes(passed=2, failed=2, xfailed=1)
+
+
+def test_results_of_a_bandit_that_failed_its_canary_are_not_kept(project: pytest.Pytester) -> None:
+    (project.path / "bandit.yaml").write_text(
+        "shell_injection:\n  subprocess: []\n  shell: []\n  no_shell: []\n"
+    )
+    result = project.runpytest("--devsecops", "-o", "devsecops_bandit_config=bandit.yaml")
+    result.stdout.fnmatch_lines(["*did not report these rules on its canary sample: B602*"])
+    assert not list(project.path.glob(".pytest_cache/**/bandit.cache"))
