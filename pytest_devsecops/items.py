@@ -95,6 +95,8 @@ class StatusItem(DevsecopsItem):
         ]
 
     def runtest(self) -> None:
+        if self.result.unavailable and not self.result.error:
+            pytest.skip(messages.unavailable_text(self.result))
         if not self.result.complete:
             raise ScannerStatusError(messages.status_text(self.result))
 

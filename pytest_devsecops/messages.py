@@ -97,6 +97,12 @@ def status_text(result: ScanResult) -> str:
     return "\n".join(lines)
 
 
+def unavailable_text(result: ScanResult) -> str:
+    """Why a scanner did not run on the default scanner set, and how to make it run."""
+    hint = f"; {result.hint}" if result.hint else ""
+    return printable(f"{result.scanner} did not run: {result.unavailable}{hint}")
+
+
 def status_summary(result: ScanResult) -> str:
     """One line: tool, version and coverage, for the status item and the terminal summary."""
     tool = f"{result.tool} {result.version}".strip()
@@ -107,6 +113,8 @@ def status_summary(result: ScanResult) -> str:
     if deliberate:
         scanned += f", {len(deliberate)} skipped on purpose"
     took = f" in {result.duration:.1f}s" if result.duration else ""
+    if result.unavailable and not result.error:
+        return f"{tool}: SKIPPED, {printable(result.unavailable)}"
     if result.error:
         return f"{tool}: ERROR{took}"
     if coverage.gaps:

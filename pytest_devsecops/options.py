@@ -19,6 +19,7 @@ from .settings import (
     parse_path_list,
     parse_scanner_list,
     parse_seconds,
+    parse_secrets_engine,
     parse_service,
 )
 
@@ -158,6 +159,14 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "string",
         "",
     ),
+    ("devsecops_trivy", "trivy executable (default: beside Python, then PATH)", "string", ""),
+    (
+        "devsecops_secrets_engine",
+        "secrets engines: auto (trivy + ours), trivy, detect-secrets, all",
+        "string",
+        "",
+    ),
+    ("devsecops_secrets_history", "also scan lines added in REF..HEAD (origin/main)", "string", ""),
 )
 
 
@@ -203,6 +212,8 @@ def resolve(config: pytest.Config) -> Settings | None:
         max_age_days = parse_days(max_age) if max_age else None
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
+        secrets_engine = str(config.getini("devsecops_secrets_engine")).strip()
+        parse_secrets_engine(secrets_engine or "auto")
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -234,9 +245,18 @@ def resolve(config: pytest.Config) -> Settings | None:
         dast_min_pages=min_pages,
         dast_engine=engine_choice,
         zap_rules=zap_rules,
+        trivy=_trivy_path(config, root),
+        secrets_engine=secrets_engine or "auto",
+        secrets_engine_set=bool(secrets_engine),
+        secrets_history=str(config.getini("devsecops_secrets_history")).strip(),
         config_file=_config_file(config, root),
         sources=tuple(sources),
     )
+
+
+def _trivy_path(config: pytest.Config, root: Path) -> Path | None:
+    configured = str(config.getini("devsecops_trivy")).strip()
+    return (root / Path(configured).expanduser()) if configured else None
 
 
 def _config_file(config: pytest.Config, root: Path) -> str:

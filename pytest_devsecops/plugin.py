@@ -184,6 +184,18 @@ class BuiltinScanners:
                 max_age_days=settings.osv_max_age_days,
             )
         )
+        from .scanners.secrets.scanner import SecretsScanner
+
+        named = settings.scanners is not None and "secrets" in settings.scanners
+        registry.add(
+            SecretsScanner(
+                engine=settings.secrets_engine,
+                trivy=settings.trivy,
+                history_ref=settings.secrets_history,
+                # Asked for by name (or an engine chosen): a missing trivy is an error, not a skip.
+                trivy_required=named or settings.secrets_engine_set,
+            )
+        )
         if settings.dast_target.configured:
             from .scanners.dast import DastScanner
 

@@ -63,6 +63,10 @@ class Settings:
     dast_min_pages: int = 1
     dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
     zap_rules: RuleLevels | None = None
+    trivy: Path | None = None  # ini devsecops_trivy; None: beside Python, then PATH
+    secrets_engine: str = "auto"
+    secrets_engine_set: bool = False  # the ini named an engine: a missing tool is an error
+    secrets_history: str = ""
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     sources: tuple[tuple[str, str], ...] = ()
 
@@ -116,6 +120,17 @@ def parse_count(text: str, unit: str = "") -> int:
 def parse_service(text: str) -> str:
     if text not in ("pypi", "osv"):
         raise ValueError(f"unknown advisory service {text!r}; expected pypi or osv")
+    return text
+
+
+SECRETS_ENGINES = ("auto", "trivy", "detect-secrets", "all")
+
+
+def parse_secrets_engine(text: str) -> str:
+    if text not in SECRETS_ENGINES:
+        raise ValueError(
+            f"unknown secrets engine {text!r}; expected one of {', '.join(SECRETS_ENGINES)}"
+        )
     return text
 
 

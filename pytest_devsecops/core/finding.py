@@ -127,11 +127,14 @@ class ScanResult:
     notes: tuple[str, ...] = ()
     duration: float = 0.0
     components: tuple[Component, ...] = ()
+    # Set when an optional tool is missing on the default scanner set: the status item is
+    # skipped with this text (how to install it), which is visible and never a pass.
+    unavailable: str = ""
 
     @property
     def complete(self) -> bool:
         """True only when the scan ran and covered everything it was asked to."""
-        return not self.error and not self.coverage.gaps
+        return not self.error and not self.coverage.gaps and not self.unavailable
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +153,7 @@ class ScanResult:
             "notes": list(self.notes),
             "duration": self.duration,
             "components": [dataclasses.asdict(component) for component in self.components],
+            "unavailable": self.unavailable,
         }
 
     @classmethod
@@ -171,4 +175,5 @@ class ScanResult:
             notes=tuple(data["notes"]),
             duration=data["duration"],
             components=tuple(Component(**item) for item in data.get("components", ())),
+            unavailable=str(data.get("unavailable", "")),
         )

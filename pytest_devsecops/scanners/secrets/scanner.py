@@ -1,0 +1,198 @@
+"""The `secrets` scanner: enumerate files, run the chosen engines, filter, merge, mask."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from pathlib import Path
+
+from ...core.finding import Coverage, ScanResult, Skipped
+from ...core.redact import printable
+from ..interface import ScanContext
+from ..tools import find_tool
+from . import ds_engine, generic, history, trivy_engine
+from .files import enumerate_files, read_text
+from .filters import dismissed
+from .findings import build, merge
+from .model import Candidate
+
+ENGINES = {
+    "auto": ("trivy", "ours"),
+    "trivy": ("trivy",),
+    "detect-secrets": ("detect-secrets",),
+    "all": ("trivy", "ours", "detect-secrets"),
+}
+
+
+def scan_file(relative: str, text: str, engines: tuple[str, ...]) -> list[Candidate]:
+    """The per-file engines (ours) on one file's text: the seam for a content-hash cache."""
+    return generic.scan_text(relative, text) if "ours" in engines else []
+
+
+@dataclasses.dataclass
+class _Pass:
+    """What one pass (the work tree, or the history) produced."""
+
+    candidates: list[Candidate]
+    gaps: list[Skipped]
+    error: str = ""
+    trivy_version: str = ""
+
+
+class SecretsScanner:
+    """Secrets in the project's files (and optionally its recent history), as findings."""
+
+    name = "secrets"
+
+    def __init__(
+        self,
+        *,
+        engine: str = "auto",
+        trivy: Path | None = None,
+        history_ref: str = "",
+        trivy_required: bool = False,
+    ) -> None:
+        self.engines = ENGINES[engine]
+        self.trivy = trivy
+        self.history_ref = history_ref
+        self.trivy_required = trivy_required
+
+    def scan(self, context: ScanContext) -> ScanResult:
+        started = time.monotonic()
+        tool = " + ".join(self.engines)
+        trivy_path, versions = None, []
+        if "trivy" in self.engines:
+            lookup = find_tool("trivy", self.trivy)
+            if lookup.path is None:
+                if self.trivy_required:
+                    return ScanResult(self.name, tool, "", error=lookup.problem, hint=lookup.hint)
+                return ScanResult(
+                    self.name, tool, "", unavailable=f"{lookup.problem}", hint=lookup.hint
+                )
+            trivy_path = lookup.path
+        if "detect-secrets" in self.engines:
+            if not ds_engine.version():
+                return ScanResult(
+                    self.name, tool, "", error="detect-secrets is not installed",
+                    hint=ds_engine.INSTALL_HINT,
+                )  # fmt: skip
+            versions.append(f"detect-secrets {ds_engine.version()}")
+        git = find_tool("git").path
+        requested = tuple(context.relative(path) for path in context.paths)
+        missing = [
+            Skipped(context.relative(p), "does not exist") for p in context.paths if not p.exists()
+        ]
+        fileset = enumerate_files(context, git)
+        texts: dict[str, str] = {}
+        gaps = list(missing) + [skip for skip in fileset.skipped if not skip.deliberate]
+        for relative in fileset.files:
+            try:
+                texts[relative] = read_text(context.root / relative)
+            except OSError as exc:
+                gaps.append(Skipped(printable(relative), f"cannot be read: {exc.strerror or exc}"))
+        tree = self._pass(
+            context.root, texts, trivy_path, context.workdir / "tree", context.timeout,
+            skip_dirs=context.excludes,
+        )  # fmt: skip
+        errors = [tree.error] if tree.error else []
+        gaps += tree.gaps
+        candidates = tree.candidates
+        hint, commits = "", 0
+        if self.history_ref:
+            past, hint, commits = self._history(context, git, trivy_path)
+            errors += [past.error] if past.error else []
+            gaps += past.gaps
+            current = {c.value for c in candidates}
+            # A secret still in the files is reported there; history adds what was deleted.
+            candidates += [c for c in past.candidates if c.value not in current]
+        if trivy_path is not None:
+            versions.insert(0, f"trivy {tree.trivy_version}".strip())
+        kept, reasons = [], Counter[str]()
+        for candidate in candidates:
+            reason = dismissed(candidate)
+            if reason:
+                reasons[reason] += 1
+            else:
+                kept.append(candidate)
+        findings = tuple(build(group, self.name) for group in merge(kept))
+        notes = [
+            f"{count} look-alike(s) dismissed: {why}" for why, count in sorted(reasons.items())
+        ]
+        if self.history_ref and not errors:
+            notes.append(
+                f"history {printable(self.history_ref)}..HEAD: {commits} commit(s) scanned"
+            )
+        deliberate = tuple(skip for skip in fileset.skipped if skip.deliberate)
+        return ScanResult(
+            self.name,
+            tool,
+            ", ".join(versions),
+            findings,
+            Coverage(requested, tuple(sorted(texts)), tuple(gaps) + deliberate),
+            error="\n".join(errors),
+            hint=hint if errors else "",
+            notes=tuple(notes),
+            duration=time.monotonic() - started,
+        )
+
+    def _pass(
+        self,
+        root: Path,
+        texts: dict[str, str],
+        trivy: Path | None,
+        workdir: Path,
+        timeout: float,
+        skip_dirs: tuple[str, ...] = (),
+    ) -> _Pass:
+        candidates: list[Candidate] = []
+        for relative, text in texts.items():
+            candidates += scan_file(relative, text, self.engines)
+        result = _Pass(candidates, [])
+        if trivy is not None:
+            outcome = trivy_engine.scan(trivy, root, workdir, timeout, texts, skip_dirs)
+            if outcome.error:
+                result.error = outcome.error
+                return result
+            result.candidates += outcome.candidates
+            result.trivy_version = outcome.version
+            result.gaps += [
+                Skipped(
+                    printable(name), "trivy did not read it (its coverage check found it missing)"
+                )
+                for name, text in sorted(texts.items())
+                if text and name not in outcome.scanned
+            ]
+        if "detect-secrets" in self.engines:
+            result.candidates += ds_engine.scan(root, texts, texts)
+        return result
+
+    def _history(
+        self, context: ScanContext, git: Path | None, trivy: Path | None
+    ) -> tuple[_Pass, str, int]:
+        if git is None:
+            lookup = find_tool("git")
+            return (
+                _Pass([], [], f"devsecops_secrets_history needs git: {lookup.problem}"),
+                lookup.hint,
+                0,
+            )
+        folder = context.workdir / "history"
+        targets = [context.relative(path) for path in context.paths if path.exists()]
+        past = history.added_lines(
+            git, context.root, self.history_ref, targets, folder, context.timeout
+        )
+        if past.error:
+            return _Pass([], [], past.error), past.hint, 0
+        texts = {name: read_text(folder / name) for name in past.files}
+        result = self._pass(
+            folder, texts, trivy, context.workdir / "history-trivy", context.timeout
+        )
+        result.candidates = [_from_history(c) for c in result.candidates]
+        result.gaps = [dataclasses.replace(g, target=f"history {g.target}") for g in result.gaps]
+        return result, "", past.commits
+
+
+def _from_history(candidate: Candidate) -> Candidate:
+    commit, _, path = candidate.path.partition("/")
+    return dataclasses.replace(candidate, commit=commit, path=path)
