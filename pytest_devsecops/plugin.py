@@ -192,8 +192,8 @@ class BuiltinScanners:
                 engine=settings.secrets_engine,
                 trivy=settings.trivy,
                 history_ref=settings.secrets_history,
-                # Asked for by name (or an engine chosen): a missing trivy is an error, not a skip.
-                trivy_required=named or settings.secrets_engine_set,
+                # Asked for by name, an engine or a trivy path: a missing trivy is an error.
+                trivy_required=named or settings.secrets_engine_set or bool(settings.trivy),
             )
         )
         if settings.dast_target.configured:

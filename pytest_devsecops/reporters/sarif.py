@@ -110,9 +110,11 @@ def _result(decision: Decision, rule_ids: list[str], report: Report) -> dict[str
         },
     }
     if finding.location.path:
-        region: dict[str, int] = {"startLine": max(finding.location.line, 1)}
+        region: dict[str, Any] = {"startLine": max(finding.location.line, 1)}
         if finding.location.column:
             region["startColumn"] = finding.location.column
+        if finding.snippet:  # already redacted by the scanner (secrets: the masked line)
+            region["snippet"] = {"text": finding.snippet}
         result["locations"] = [
             {
                 "physicalLocation": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .model import HIGH_ENTROPY, PRIVATE_KEY, Candidate
+from .model import GENERIC, HIGH_ENTROPY, PRIVATE_KEY, Candidate
 
 # A value read at run time (environment, secret store, settings object), not written down.
 _LOOKUP = re.compile(
@@ -13,7 +13,7 @@ _LOOKUP = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(
-    r"\$\{[^}]*\}|\$\(|\{\{.*?\}\}|\{%|<[^<>\s]+>|%\([\w.-]+\)[sd]|%s|\{[\w.]*\}|^__\w+__$|\*{3,}"
+    r"\$\{[^}]*\}|\$\(|\{\{.*?\}\}|\{%|<[^<>\s]+>|%\([\w.-]+|%s|\{[\w.]*\}|^__\w+__$|\*{3,}"
 )
 _DUMMY_WORDS = re.compile(
     r"example|dummy|changeme|change[-_]me|placeholder|your[-_ ]?(?:own|api|secret|token|key|pass)|"
@@ -77,6 +77,14 @@ _HASH_PIN = re.compile(r"--hash[= ]|\b(?:md5|sha1|sha224|sha256|sha384|sha512)[:
 _SRI = re.compile(r"\bintegrity\s*[=:]|^sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}$", re.I)
 _DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w=.-]+)*;base64,", re.I)
 _HEX_DIGEST = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{40}$|^[0-9a-f]{64}$|^[0-9a-f]{128}$", re.I)
+# Names that hold something about a secret, not the secret: a URL, a path, a field name, a length.
+NOT_A_SECRET_NAME = re.compile(
+    r"(?i)(?:_|-|\.)(?:url|uri|endpoint|file|path|dir|name|type|field|fields|length|len|min|max|"
+    r"count|header|prefix|suffix|env|var|hash|hashed|regex|pattern|label|help|message|msg|"
+    r"template|class|timeout|expiry|expires|ttl|policy|validators?|reset|form|mode|id|ids|"
+    r"required|enabled|format|version|source|kind|style|input|check|changed|confirm)$"
+)
+_BEFORE_VALUE = re.compile(r"(?P<name>[\w.-]+)[\"']?\s*(?P<op>===|==|!=|:=|=>|=|:)\s*[\"'`]?$")
 # Vendors' documented example credentials.
 _DOCUMENTED_EXAMPLES = frozenset(
     {
@@ -106,6 +114,12 @@ def dismissed(candidate: Candidate) -> str:
         return "an obvious dummy value"
     if _REPEATED.match(value) or set(value.lower()) <= set("x*.-_#0"):
         return "repeated characters"
+    if candidate.kind == GENERIC and value.count(" ") >= 2:
+        return "prose, not a credential"
+    if candidate.kind == GENERIC:
+        context = _assignment_context(line, value)
+        if context:
+            return context
     if _UUID.match(value):
         return "a UUID"
     if _HASH_PIN.search(line) and value in _after_hash_pins(line):
@@ -116,6 +130,21 @@ def dismissed(candidate: Candidate) -> str:
         return "a data URI"
     if candidate.kind == HIGH_ENTROPY and _HEX_DIGEST.match(value):
         return "a hex digest"
+    return ""
+
+
+def _assignment_context(line: str, value: str) -> str:
+    """For a generic hit (any engine): a comparison, or a name that is about a secret."""
+    position = line.find(value)
+    if position < 0:
+        return ""
+    before = _BEFORE_VALUE.search(line[:position])
+    if before is None:
+        return ""
+    if before.group("op") in ("==", "!=", "==="):
+        return "a comparison, not an assignment"
+    if NOT_A_SECRET_NAME.search(before.group("name")):
+        return "the name is about a secret (a field, a URL, a length), not one"
     return ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from .filters import NOT_A_SECRET_NAME
 from .model import GENERIC, URL_CREDENTIALS, Candidate
 
 ENGINE = "ours"
@@ -25,13 +26,6 @@ _ASSIGNMENT = re.compile(
 )
 _URL_CREDENTIALS = re.compile(
     r"(?i)\b[a-z][a-z0-9+.-]{1,30}://(?P<user>[^\s:/@\"'<>]*):(?P<value>[^\s:/@\"'<>]+)@[\w.-]+"
-)
-# Names that hold something about a secret, not the secret: a URL, a path, a field name, a length.
-_NOT_A_SECRET_NAME = re.compile(
-    r"(?i)(?:_|-|\.)(?:url|uri|endpoint|file|path|dir|name|type|field|fields|length|len|min|max|"
-    r"count|header|prefix|suffix|env|var|hash|hashed|regex|pattern|label|help|message|msg|"
-    r"template|class|timeout|expiry|expires|ttl|policy|validators?|reset|form|mode|id|ids|"
-    r"required|enabled|format|version|source|kind|style|input|check|changed|confirm)$"
 )
 # Files where a bare (unquoted) value is a literal: dotenv, INI, TOML, YAML, properties, shell.
 _BARE_VALUE_SUFFIXES = frozenset(
@@ -65,7 +59,7 @@ def scan_text(path: str, text: str, commit: str = "") -> list[Candidate]:
                 if not bare_ok:
                     continue
                 value = match.group("bare")
-            if _NOT_A_SECRET_NAME.search(match.group("name")) or "://" in value or " " in value:
+            if NOT_A_SECRET_NAME.search(match.group("name")) or "://" in value or " " in value:
                 continue
             found.append(Candidate(ENGINE, GENERIC, GENERIC, path, number, value, line, commit))
     return found

@@ -78,7 +78,7 @@ def _write(patch: str, folder: Path) -> tuple[set[str], int]:
     added: dict[str, dict[int, str]] = {}
     commit, path, number = "", "", 0
     commits, in_header = 0, False
-    for line in patch.splitlines():
+    for line in patch.split("\n"):  # not splitlines(): it splits on our \x1e marker
         head = _COMMIT.match(line)
         if head:
             commit, path, commits = head.group(1)[:7], "", commits + 1
