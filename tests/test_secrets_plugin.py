@@ -133,7 +133,7 @@ def test_a_deleted_secret_is_found_in_the_history(history_project: pytest.Pytest
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "github-pat github pat: ghp_…(40 chars) still in history: rotate it",
+            "github-pat GitHub personal access token: ghp_…(40 chars) still in history: rotate it",
             f"  commit: {added}",
             f"FAILED devsecops/secrets::github-pat[[]app/config.py@{added}:2[]]*",
         ]

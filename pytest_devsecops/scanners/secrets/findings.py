@@ -55,8 +55,9 @@ def build(group: list[Candidate], scanner: str) -> Finding:
     marker = f"history\x1f{primary.commit}\x1f" if in_history else ""
     identity = f"{marker}{primary.path}\x1f{normalise_code(shown)}\x1f{secret_kdf(value, salt)}"
     engines = ", ".join(dict.fromkeys(f"{c.engine} ({printable(c.engine_rule)})" for c in group))
-    title = f"{title_of(kind)}: {mask(value)}"
-    details = [("secret", f"{kind}, masked: {mask(value)}"), ("found by", engines)]
+    named = next((c.title for c in group if c.kind == kind and c.title), "")
+    title = f"{printable(title_of(kind, named))}: {mask(value)}"
+    details = [("found by", engines)]
     if in_history:
         title += " still in history: rotate it"
         details.append(("commit", primary.commit))

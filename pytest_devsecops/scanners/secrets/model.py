@@ -20,6 +20,7 @@ class Candidate:
     value: str = dataclasses.field(repr=False)
     line_text: str = dataclasses.field(repr=False)
     commit: str = ""  # short sha for a hit in the history, "" for the work tree
+    title: str = ""  # the engine's own name for the kind, when it has one
 
     def __repr__(self) -> str:  # never show the value, even in a debugger or a traceback
         return f"Candidate({self.engine}:{self.engine_rule} {self.path}:{self.line})"
@@ -49,6 +50,10 @@ _TITLES = {
     URL_CREDENTIALS: "credentials in a URL",
     PRIVATE_KEY: "private key",
     HIGH_ENTROPY: "high-entropy string that may be a secret",
+    "aws-access-key-id": "AWS access key ID",
+    "github-pat": "GitHub personal access token",
+    "slack-access-token": "Slack token",
+    "stripe-secret-token": "Stripe secret key",
 }
 
 # Prefixes that name a token's kind and are public (documented by the vendor): safe to show.

@@ -109,8 +109,12 @@ def _candidates(results: Iterable[object], read: dict[str, str]) -> list[Candida
                 found.append(Candidate(ENGINE, rule, rule, target, line, value, block))
                 continue
             value = _value(lines[start - 1], str(secret.get("Match", "")))
+            title = str(secret.get("Title", ""))
             if value:
-                found.append(Candidate(ENGINE, rule, rule, target, start, value, lines[start - 1]))
+                line_text = lines[start - 1]
+                found.append(
+                    Candidate(ENGINE, rule, rule, target, start, value, line_text, "", title)
+                )
     return found
 
 
