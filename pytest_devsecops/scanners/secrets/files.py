@@ -70,14 +70,17 @@ def _git_files(context: ScanContext, git: Path) -> tuple[list[str], str, str]:
 
 def _walk(context: ScanContext) -> Iterator[str]:
     excluded = set(context.excludes)
+    root = str(context.root)
     for start in context.paths:
         if start.is_file():
             yield context.relative(start)
             continue
         for folder, dirs, names in os.walk(start):
             dirs[:] = sorted(name for name in dirs if name not in excluded)
+            # relpath is string work; resolving every file's path costs seconds on big trees.
+            base = os.path.relpath(folder, root).replace(os.sep, "/")
             for name in names:
-                yield context.relative(Path(folder) / name)
+                yield name if base == "." else f"{base}/{name}"
 
 
 def _excluded(relative: str, excludes: tuple[str, ...]) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...core.finding import Coverage, ScanResult, Skipped
@@ -115,7 +117,9 @@ class SecretsScanner:
                 reasons[reason] += 1
             else:
                 kept.append(candidate)
-        findings = tuple(build(group, self.name) for group in merge(kept))
+        # scrypt releases the GIL: derive the findings' identities on every core.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            findings = tuple(pool.map(lambda group: build(group, self.name), merge(kept)))
         notes = [
             f"{count} look-alike(s) dismissed: {why}" for why, count in sorted(reasons.items())
         ]
@@ -145,12 +149,19 @@ class SecretsScanner:
         timeout: float,
         skip_dirs: tuple[str, ...] = (),
     ) -> _Pass:
-        candidates: list[Candidate] = []
-        for relative, text in texts.items():
-            candidates += scan_file(relative, text, self.engines)
+        # trivy is a child process: it runs while this thread does the per-file engines.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = (
+                pool.submit(trivy_engine.scan, trivy, root, workdir, timeout, texts, skip_dirs)
+                if trivy is not None
+                else None
+            )
+            candidates: list[Candidate] = []
+            for relative, text in texts.items():
+                candidates += scan_file(relative, text, self.engines)
+            outcome = pending.result() if pending is not None else None
         result = _Pass(candidates, [])
-        if trivy is not None:
-            outcome = trivy_engine.scan(trivy, root, workdir, timeout, texts, skip_dirs)
+        if outcome is not None:
             if outcome.error:
                 result.error = outcome.error
                 return result
@@ -160,8 +171,8 @@ class SecretsScanner:
                 Skipped(
                     printable(name), "trivy did not read it (its coverage check found it missing)"
                 )
-                for name, text in sorted(texts.items())
-                if text and name not in outcome.scanned
+                for name in sorted(trivy_engine.expected(texts))
+                if name not in outcome.scanned
             ]
         if "detect-secrets" in self.engines:
             result.candidates += ds_engine.scan(root, texts, texts)

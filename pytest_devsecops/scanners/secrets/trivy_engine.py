@@ -19,6 +19,7 @@ _ALLOW_RULES = (
     "tests", "examples", "vendor", "markdown", "node.js", "usr-dirs", "locale-dir", "golang",
     "python", "conda", "cargo", "http-server", "wordpress", "anaconda",
 )  # fmt: skip
+MIN_BYTES = 10
 _SCANNED = re.compile(r'\[secret\] scanStream called\s+file_path="((?:[^"\\]|\\.)*)"')
 _LEFT_CHARS = re.compile(r"[A-Za-z0-9_-]")
 _RIGHT_CHARS = re.compile(r"[A-Za-z0-9_\-+/=~]")
@@ -40,7 +41,46 @@ def scan(
     read: dict[str, str],
     skip_dirs: tuple[str, ...] = (),
 ) -> TrivyOutcome:
-    """Run trivy on `folder`; `read` maps its relative paths to their text (for the values)."""
+    """Run trivy on `folder`; `read` maps its relative paths to their text (for the values).
+
+    trivy never reads some files whatever its configuration (`*.svg`, lock files, `go.sum`,
+    `*.dist-info/`): those are copied under neutral names and given to a second run, so its
+    rules cover every file we listed.
+    """
+    first = _run(trivy, folder, workdir / "tree", timeout, read, skip_dirs)
+    missing = sorted(name for name in expected(read) if name not in first.scanned)
+    if first.error or not missing:
+        return first
+    stage = workdir / "stage"
+    stage.mkdir(parents=True, exist_ok=True)
+    staged = {f"{index:06d}.txt": name for index, name in enumerate(missing)}
+    for alias, name in staged.items():
+        (stage / alias).write_text(read[name], encoding="utf-8", errors="surrogatepass")
+    second = _run(
+        trivy, stage, workdir / "staged", timeout, {a: read[n] for a, n in staged.items()}
+    )
+    if second.error:
+        return second
+    moved = tuple(dataclasses.replace(c, path=staged[c.path]) for c in second.candidates)
+    scanned = first.scanned | {staged[alias] for alias in second.scanned if alias in staged}
+    return TrivyOutcome(first.candidates + moved, scanned, first.version)
+
+
+def expected(read: dict[str, str]) -> list[str]:
+    """The files trivy must read: it skips files under 10 bytes (no provider key fits in them)."""
+    return [
+        name for name, text in read.items() if len(text.encode("utf-8", "replace")) >= MIN_BYTES
+    ]
+
+
+def _run(
+    trivy: Path,
+    folder: Path,
+    workdir: Path,
+    timeout: float,
+    read: dict[str, str],
+    skip_dirs: tuple[str, ...] = (),
+) -> TrivyOutcome:
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "trivy-secrets.json"
     secret_config = workdir / "trivy-secret.yaml"
