@@ -24,7 +24,7 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
-            "trivy + ours trivy *: * files scanned*, complete; 7 findings: 7 failed*",
+            "trivy * + ours: * files scanned*, complete; 7 findings: 7 failed*",
             "FAILED devsecops/secrets::aws-access-key-id[[]deploy/.env.production:2[]]*",
             "FAILED devsecops/secrets::url-credentials[[]deploy/.env.production:3[]]*",
             "FAILED devsecops/secrets::private-key[[]deploy/shop-deploy.pem:1[]]*",

@@ -206,3 +206,83 @@ def test_the_kdf_is_salted_and_not_a_plain_hash() -> None:
 def test_generic_detector_in_code(line: str, expected: list[str]) -> None:
     found = [c for c in generic.scan_text("app.py", line + "\n") if not dismissed(c)]
     assert [c.value for c in found] == expected
+
+
+def test_git_trees_scan_what_git_would_commit(tmp_path: Path) -> None:
+    import subprocess
+
+    git = str(find_tool("git").path)
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "vendor_cache").mkdir()
+    subprocess.run([git, "init", "-q", str(root)], check=True)
+    (root / ".gitignore").write_text("ignored.env\n")
+    (root / "app" / "tracked.py").write_text('DB_PASSWORD = "Tr0ub4dor-Horse-77"\n')
+    (root / "ignored.env").write_text("DB_PASSWORD=Lantern-Harbor-2718\n")
+    (root / "untracked.env").write_text("DB_PASSWORD=Mq7-Velvet-Orbit\n")
+    (root / "vendor_cache" / "x.env").write_text("DB_PASSWORD=Pz4-Copper-Delta\n")
+    subprocess.run([git, "-C", str(root), "add", "app/tracked.py", ".gitignore"], check=True)
+    context = ScanContext(
+        root=root,
+        paths=(root,),
+        excludes=(".git", "vendor_cache"),
+        timeout=60,
+        workdir=tmp_path / "work",
+    )
+    (tmp_path / "work").mkdir()
+    result = SecretsScanner().scan(context)
+    assert result.complete, (result.error, result.coverage.gaps)
+    assert sorted(result.coverage.scanned) == [".gitignore", "app/tracked.py", "untracked.env"]
+    assert sorted(f.item_label for f in result.findings) == ["app/tracked.py:1", "untracked.env:1"]
+
+
+def test_oversized_files_are_skipped_on_purpose_and_unreadable_ones_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops.scanners.secrets import files, scanner
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "dump.json").write_text("x" * (files.MAX_BYTES + 1))
+    (root / "ok.py").write_text("x = 1\n")
+    (root / "locked.py").write_text('PASSWORD = "Tr0ub4dor-Horse-77"\n')
+    original = files.read_text
+
+    def unreadable(path: Path) -> str:
+        if path.name == "locked.py":
+            raise PermissionError(13, "Permission denied")
+        return original(path)
+
+    monkeypatch.setattr(scanner, "read_text", unreadable)
+    result = scan_tree(root)
+    assert [(s.target, s.deliberate) for s in result.coverage.skipped] == [
+        ("locked.py", False),
+        ("dump.json", True),
+    ]
+    assert "size cap" in result.coverage.skipped[1].reason
+    assert not result.complete  # the unreadable file fails the status item
+
+
+def test_detect_secrets_alone_never_verifies_over_the_network(
+    results: dict[str, ScanResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("detect-secrets tried to verify a secret over the network")
+
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    monkeypatch.setattr(requests, "post", no_network)
+    monkeypatch.setattr(requests, "get", no_network)
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "aws.py").write_text(
+        'AWS_KEY_ID = "AKIAZ4RT7WQ2MVB5XK3P"\n'
+        'aws_secret_access_key = "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"\n'
+    )
+    result = scan_tree(root, "detect-secrets")
+    assert result.complete
+    assert result.tool.startswith("detect-secrets ")
+    assert [f.item_label for f in result.findings] == ["aws.py:1", "aws.py:2"]
+    engines = [dict(f.details)["found by"] for f in result.findings]
+    assert all(found.startswith("detect-secrets (AWS Access Key)") for found in engines)

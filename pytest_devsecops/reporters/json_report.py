@@ -44,12 +44,15 @@ def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
         word = OUTCOME_WORDS[decision.verdict]
         counts[word] = counts.get(word, 0) + 1
     status = "error" if result.error else ("incomplete" if result.coverage.gaps else "complete")
+    if result.unavailable and not result.error:
+        status = "skipped"  # an optional tool is missing: says so, never "complete"
     return {
         "name": result.scanner,
         "tool": result.tool,
         "version": result.version,
         "status": status,
         "error": result.error,
+        "unavailable": result.unavailable,
         "notes": list(result.notes),
         "duration_seconds": round(result.duration, 3),
         "coverage": {

@@ -92,6 +92,8 @@ def _unscannable(path: Path) -> tuple[str, bool]:
     """('', _) when the file is scannable; else the reason and whether skipping it is by design."""
     if path.is_symlink():
         return "a symbolic link (not followed: it may point outside the project)", True
+    if not path.is_file():
+        return "not a regular file (a FIFO, socket or device is never opened)", True
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:

@@ -63,7 +63,7 @@ class SecretsScanner:
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
         tool = " + ".join(self.engines)
-        trivy_path, versions = None, []
+        trivy_path, versions = None, {engine: "" for engine in self.engines}
         if "trivy" in self.engines:
             lookup = find_tool("trivy", self.trivy)
             if lookup.path is None:
@@ -79,7 +79,7 @@ class SecretsScanner:
                     self.name, tool, "", error="detect-secrets is not installed",
                     hint=ds_engine.INSTALL_HINT,
                 )  # fmt: skip
-            versions.append(f"detect-secrets {ds_engine.version()}")
+            versions["detect-secrets"] = ds_engine.version()
         git = find_tool("git").path
         requested = tuple(context.relative(path) for path in context.paths)
         missing = [
@@ -109,7 +109,7 @@ class SecretsScanner:
             # A secret still in the files is reported there; history adds what was deleted.
             candidates += [c for c in past.candidates if c.value not in current]
         if trivy_path is not None:
-            versions.insert(0, f"trivy {tree.trivy_version}".strip())
+            versions["trivy"] = tree.trivy_version
         kept, reasons = [], Counter[str]()
         for candidate in candidates:
             reason = dismissed(candidate)
@@ -130,8 +130,9 @@ class SecretsScanner:
         deliberate = tuple(skip for skip in fileset.skipped if skip.deliberate)
         return ScanResult(
             self.name,
-            tool,
-            ", ".join(versions),
+            # One name for the engines that ran, each with its version: "trivy 0.76.0 + ours".
+            " + ".join(f"{name} {version}".strip() for name, version in versions.items()),
+            "",
             findings,
             Coverage(requested, tuple(sorted(texts)), tuple(gaps) + deliberate),
             error="\n".join(errors),
