@@ -6,6 +6,7 @@ import dataclasses
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ...core.redact import printable
 from ..interface import ScanContext
 from ..tools import find_tool
 from . import ds_engine, generic, history, trivy_engine
-from .files import enumerate_files, read_text
+from .files import FileSet, enumerate_files, read_text
 from .filters import dismissed
 from .findings import build, merge
 from .model import Candidate
@@ -40,6 +41,7 @@ class _Pass:
     gaps: list[Skipped]
     error: str = ""
     trivy_version: str = ""
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class SecretsScanner:
@@ -85,24 +87,27 @@ class SecretsScanner:
         missing = [
             Skipped(context.relative(p), "does not exist") for p in context.paths if not p.exists()
         ]
-        fileset = enumerate_files(context, git)
-        texts: dict[str, str] = {}
-        gaps = list(missing) + [skip for skip in fileset.skipped if not skip.deliberate]
-        for relative in fileset.files:
-            try:
-                texts[relative] = read_text(context.root / relative)
-            except OSError as exc:
-                gaps.append(Skipped(printable(relative), f"cannot be read: {exc.strerror or exc}"))
+        fileset: list[FileSet] = []
+
+        def load() -> tuple[dict[str, str], list[Skipped]]:
+            listed = enumerate_files(context, git)
+            fileset.append(listed)
+            texts, unreadable = _read_all(context.root, listed.files)
+            return texts, [s for s in listed.skipped if not s.deliberate] + unreadable
+
         tree = self._pass(
-            context.root, texts, trivy_path, context.workdir / "tree", context.timeout,
+            context.root, load, trivy_path, context.workdir / "tree", context.timeout,
             skip_dirs=context.excludes,
         )  # fmt: skip
+        texts = tree.texts
+        gaps = missing + tree.gaps
         errors = [tree.error] if tree.error else []
-        gaps += tree.gaps
         candidates = tree.candidates
-        hint, commits = "", 0
+        hint = "run the command above by hand to see trivy's own error" if tree.error else ""
+        commits = 0
         if self.history_ref:
-            past, hint, commits = self._history(context, git, trivy_path)
+            past, past_hint, commits = self._history(context, git, trivy_path)
+            hint = hint or past_hint
             errors += [past.error] if past.error else []
             gaps += past.gaps
             current = {c.value for c in candidates}
@@ -127,7 +132,7 @@ class SecretsScanner:
             notes.append(
                 f"history {printable(self.history_ref)}..HEAD: {commits} commit(s) scanned"
             )
-        deliberate = tuple(skip for skip in fileset.skipped if skip.deliberate)
+        deliberate = tuple(skip for skip in fileset[0].skipped if skip.deliberate)
         return ScanResult(
             self.name,
             # One name for the engines that ran, each with its version: "trivy 0.76.0 + ours".
@@ -144,25 +149,27 @@ class SecretsScanner:
     def _pass(
         self,
         root: Path,
-        texts: dict[str, str],
+        load: Callable[[], tuple[dict[str, str], list[Skipped]]],
         trivy: Path | None,
         workdir: Path,
         timeout: float,
         skip_dirs: tuple[str, ...] = (),
     ) -> _Pass:
-        # trivy is a child process: it runs while this thread does the per-file engines.
+        """trivy (a child process) runs on `root` while this thread lists, reads and scans."""
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = (
-                pool.submit(trivy_engine.scan, trivy, root, workdir, timeout, texts, skip_dirs)
+                pool.submit(trivy_engine.run, trivy, root, workdir, timeout, skip_dirs)
                 if trivy is not None
                 else None
             )
+            texts, gaps = load()
             candidates: list[Candidate] = []
             for relative, text in texts.items():
                 candidates += scan_file(relative, text, self.engines)
-            outcome = pending.result() if pending is not None else None
-        result = _Pass(candidates, [])
-        if outcome is not None:
+            first = pending.result() if pending is not None else None
+        result = _Pass(candidates, gaps, texts=texts)
+        if trivy is not None and first is not None:
+            outcome = trivy_engine.complete(first, texts, trivy, workdir, timeout)
             if outcome.error:
                 result.error = outcome.error
                 return result
@@ -196,13 +203,27 @@ class SecretsScanner:
         )
         if past.error:
             return _Pass([], [], past.error), past.hint, 0
-        texts = {name: read_text(folder / name) for name in past.files}
         result = self._pass(
-            folder, texts, trivy, context.workdir / "history-trivy", context.timeout
+            folder,
+            lambda: _read_all(folder, past.files),
+            trivy,
+            context.workdir / "history-trivy",
+            context.timeout,
         )
         result.candidates = [_from_history(c) for c in result.candidates]
         result.gaps = [dataclasses.replace(g, target=f"history {g.target}") for g in result.gaps]
         return result, "", past.commits
+
+
+def _read_all(root: Path, names: Iterable[str]) -> tuple[dict[str, str], list[Skipped]]:
+    """Each file's text, and each file that cannot be read (a gap: the status item fails)."""
+    texts, unreadable = {}, []
+    for name in names:
+        try:
+            texts[name] = read_text(root / name)
+        except OSError as exc:
+            unreadable.append(Skipped(printable(name), f"cannot be read: {exc.strerror or exc}"))
+    return texts, unreadable
 
 
 def _from_history(candidate: Candidate) -> Candidate:

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ...core.redact import tail
 from .. import process
@@ -33,37 +34,45 @@ class TrivyOutcome:
     error: str = ""
 
 
-def scan(
-    trivy: Path,
-    folder: Path,
-    workdir: Path,
-    timeout: float,
-    read: dict[str, str],
-    skip_dirs: tuple[str, ...] = (),
-) -> TrivyOutcome:
-    """Run trivy on `folder`; `read` maps its relative paths to their text (for the values).
+@dataclasses.dataclass(frozen=True)
+class TrivyRun:
+    """One trivy run's raw results, before they are matched to the files' text."""
 
-    trivy never reads some files whatever its configuration (`*.svg`, lock files, `go.sum`,
+    results: tuple[Any, ...] = ()
+    scanned: frozenset[str] = frozenset()
+    version: str = ""
+    error: str = ""
+
+
+def complete(
+    first: TrivyRun, read: dict[str, str], trivy: Path, workdir: Path, timeout: float
+) -> TrivyOutcome:
+    """The secrets of `first`, plus a second run for the files trivy never reads by name.
+
+    trivy skips some files whatever its configuration (`*.svg`, lock files, `go.sum`,
     `*.dist-info/`): those are copied under neutral names and given to a second run, so its
-    rules cover every file we listed.
+    rules cover every file we listed. `read` maps relative paths to their text (for the values).
     """
-    first = _run(trivy, folder, workdir / "tree", timeout, read, skip_dirs)
+    if first.error:
+        return TrivyOutcome(error=first.error)
+    candidates = tuple(_candidates(first.results, read))
     missing = sorted(name for name in expected(read) if name not in first.scanned)
-    if first.error or not missing:
-        return first
+    if not missing:
+        return TrivyOutcome(candidates, first.scanned, first.version)
     stage = workdir / "stage"
     stage.mkdir(parents=True, exist_ok=True)
     staged = {f"{index:06d}.txt": name for index, name in enumerate(missing)}
     for alias, name in staged.items():
         (stage / alias).write_text(read[name], encoding="utf-8", errors="surrogatepass")
-    second = _run(
-        trivy, stage, workdir / "staged", timeout, {a: read[n] for a, n in staged.items()}
-    )
+    second = run(trivy, stage, workdir / "staged", timeout)
     if second.error:
-        return second
-    moved = tuple(dataclasses.replace(c, path=staged[c.path]) for c in second.candidates)
+        return TrivyOutcome(error=second.error)
+    aliases = {alias: read[name] for alias, name in staged.items()}
+    moved = tuple(
+        dataclasses.replace(c, path=staged[c.path]) for c in _candidates(second.results, aliases)
+    )
     scanned = first.scanned | {staged[alias] for alias in second.scanned if alias in staged}
-    return TrivyOutcome(first.candidates + moved, scanned, first.version)
+    return TrivyOutcome(candidates + moved, scanned, first.version)
 
 
 def expected(read: dict[str, str]) -> list[str]:
@@ -73,14 +82,10 @@ def expected(read: dict[str, str]) -> list[str]:
     ]
 
 
-def _run(
-    trivy: Path,
-    folder: Path,
-    workdir: Path,
-    timeout: float,
-    read: dict[str, str],
-    skip_dirs: tuple[str, ...] = (),
-) -> TrivyOutcome:
+def run(
+    trivy: Path, folder: Path, workdir: Path, timeout: float, skip_dirs: tuple[str, ...] = ()
+) -> TrivyRun:
+    """Run trivy's secret scan on `folder` (blocking: callers run it beside other work)."""
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "trivy-secrets.json"
     secret_config = workdir / "trivy-secret.yaml"
@@ -107,26 +112,25 @@ def _run(
     outcome = process.run(argv, timeout)
     command = f"{trivy} fs --scanners secret ... {folder}"
     if outcome.start_error:
-        return TrivyOutcome(error=f"could not start trivy ({command}): {outcome.start_error}")
+        return TrivyRun(error=f"could not start trivy ({command}): {outcome.start_error}")
     if outcome.timed_out:
-        return TrivyOutcome(error=f"trivy timed out after {timeout:g}s and was killed ({command})")
+        return TrivyRun(error=f"trivy timed out after {timeout:g}s and was killed ({command})")
     errors = [line for line in outcome.stderr.splitlines() if "\tERROR\t" in line]
     if outcome.returncode != 0 or errors:
-        return TrivyOutcome(
+        return TrivyRun(
             error=f"trivy exited with status {outcome.returncode} ({command}):\n"
             + tail("\n".join(errors) or outcome.stderr)
         )
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return TrivyOutcome(error=f"trivy wrote no readable JSON report ({command}): {exc}")
+        return TrivyRun(error=f"trivy wrote no readable JSON report ({command}): {exc}")
     if not isinstance(data, dict):
-        return TrivyOutcome(error="trivy's report is not a JSON object")
+        return TrivyRun(error="trivy's report is not a JSON object")
     scanned = frozenset(_unescape(m.group(1)) for m in _SCANNED.finditer(outcome.stderr))
-    candidates = tuple(_candidates(data.get("Results") or [], read))
     trivy_info = data.get("Trivy")
     version = str(trivy_info.get("Version", "")) if isinstance(trivy_info, dict) else ""
-    return TrivyOutcome(candidates, scanned, version)
+    return TrivyRun(tuple(data.get("Results") or []), scanned, version)
 
 
 def _candidates(results: Iterable[object], read: dict[str, str]) -> list[Candidate]:
