@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 import pytest
 
-from . import options_dast
+from . import options_dast, options_image
 from .core.severity import Severity
 from .settings import (
     DEFAULT_BASELINE,
@@ -17,6 +17,7 @@ from .settings import (
     Settings,
     parse_days,
     parse_path_list,
+    parse_sbom_scope,
     parse_scanner_list,
     parse_seconds,
     parse_secrets_engine,
@@ -79,6 +80,20 @@ def add_options(parser: pytest.Parser) -> None:
         help="write a CycloneDX 1.6 SBOM of audited dependencies",
     )
     group.addoption(
+        "--devsecops-html",
+        metavar="PATH",
+        help="write a self-contained HTML report (no network; opens from file://)",
+    )
+    group.addoption(
+        "--devsecops-fix",
+        nargs="?",
+        const="apply",
+        choices=("apply", "dry-run"),
+        metavar="dry-run",
+        help="rewrite vulnerable pins in the audited files to the smallest clearing upgrade "
+        "and print the diff (--devsecops-fix=dry-run: print only)",
+    )
+    group.addoption(
         "--devsecops-requirements",
         type=_argtype(parse_path_list),
         metavar="FILES",
@@ -94,6 +109,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
+    options_image.add_ini(parser)
 
 
 # (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
@@ -121,6 +137,13 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
     ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
     ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
+    ("devsecops_import", "SARIF files to import as findings (globs under the rootdir)", "args", []),
+    (
+        "devsecops_sbom_scope",
+        "SBOM components: project (declared closure) or environment",
+        "string",
+        "project",
+    ),
     ("devsecops_app", "WSGI app (or factory) to scan: package.module:attribute", "string", ""),
     ("devsecops_app_command", "command that starts the app; {port} is filled in", "string", ""),
     ("devsecops_app_ready_path", "path polled until the app answers (default /)", "string", "/"),
@@ -159,7 +182,6 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "string",
         "",
     ),
-    ("devsecops_trivy", "trivy executable (default: beside Python, then PATH)", "string", ""),
     (
         "devsecops_secrets_engine",
         "secrets engines: auto (trivy + ours), trivy, detect-secrets, all",
@@ -202,6 +224,7 @@ def resolve(config: pytest.Config) -> Settings | None:
     requirements = pick("devsecops_requirements", "devsecops_requirements")
     osv_db = pick("devsecops_osv_db", "devsecops_osv_db")
     sbom_report = config.getoption("devsecops_sbom")
+    html_report = config.getoption("devsecops_html")
     max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
@@ -210,6 +233,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
         max_age_days = parse_days(max_age) if max_age else None
+        sbom_scope = parse_sbom_scope(str(config.getini("devsecops_sbom_scope")).strip())
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
         secrets_engine = str(config.getini("devsecops_secrets_engine")).strip()
@@ -232,7 +256,8 @@ def resolve(config: pytest.Config) -> Settings | None:
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
         requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]
-        osv_db=root / str(osv_db) if osv_db else None,
+        # Several databases (one per ecosystem) may be listed; the dependency audit reads the first.
+        osv_db=(options_image.osv_databases(config, root) or (None,))[0] if osv_db else None,
         audit_service=service,
         osv_url=str(config.getini("devsecops_osv_url")).strip(),
         audit_timeout=audit_timeout,
@@ -240,6 +265,10 @@ def resolve(config: pytest.Config) -> Settings | None:
         audit_skip=tuple(config.getini("devsecops_audit_skip")),
         osv_max_age_days=max_age_days,
         sbom_report=Path(sbom_report).absolute() if sbom_report else None,
+        html_report=Path(html_report).absolute() if html_report else None,
+        import_patterns=tuple(config.getini("devsecops_import")),
+        fix=str(config.getoption("devsecops_fix") or ""),
+        sbom_scope=sbom_scope,
         dast_target=dast_target,
         dast_options=dast_options,
         dast_min_pages=min_pages,
@@ -250,6 +279,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         secrets_engine_set=bool(secrets_engine),
         secrets_history=str(config.getini("devsecops_secrets_history")).strip(),
         config_file=_config_file(config, root),
+        image=options_image.image_settings(config),
         sources=tuple(sources),
     )
 

@@ -32,9 +32,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # The DAST fixtures and marker are there whenever the plugin is installed: a test that asks
     # for them has opted in. Nothing else happens without --devsecops.
-    from . import dast_fixtures
+    from . import dast_fixtures, image_fixtures
 
     config.pluginmanager.register(dast_fixtures, "devsecops-dast-fixtures")
+    config.pluginmanager.register(image_fixtures, "devsecops-image-fixtures")
+    config.addinivalue_line(
+        "markers",
+        "container_image(name): the image the devsecops_image fixture scans (a name, a docker "
+        "save tarball or an OCI layout folder)",
+    )
     config.addinivalue_line(
         "markers",
         "dast(active, paths, max_duration, max_pages, max_depth): options for the "
@@ -120,6 +126,8 @@ def pytest_terminal_summary(
         terminalreporter.write_line(line)
     if run.baseline_note:
         terminalreporter.write_line(run.baseline_note)
+    for line in run.fix_lines:
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -196,6 +204,14 @@ class BuiltinScanners:
                 trivy_required=named or settings.secrets_engine_set or bool(settings.trivy),
             )
         )
+        if settings.image.images or "image" in (settings.scanners or ()):
+            from .scanners.image.scanner import ImageScanner
+
+            registry.add(ImageScanner(settings.image))
+        if settings.import_patterns:
+            from .scanners.sarif_import import SarifImportScanner
+
+            registry.add(SarifImportScanner(settings.import_patterns))
         if settings.dast_target.configured:
             from .scanners.dast import DastScanner
 

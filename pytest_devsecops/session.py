@@ -16,6 +16,7 @@ from .core.finding import ScanResult
 from .core.policy import Decision, Policy, Verdict, decide
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
+from .reporters.html import HtmlReporter
 from .reporters.interface import Report, Reporter
 from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
@@ -43,6 +44,7 @@ class SecurityRun:
         self.scan: runner.SessionScan | None = None
         self.decisions: list[Decision] = []
         self.baseline_note = ""
+        self.fix_lines: list[str] = []  # what --devsecops-fix changed or would change
         # Findings that arrived after collection (test traffic), added at the end of the run.
         self.late_results: tuple[tuple[ScanResult, ...], tuple[Decision, ...]] = ((), ())
 
@@ -74,6 +76,12 @@ class SecurityRun:
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
+        if settings.fix:
+            from .scanners.dependencies.fix import fix_pins
+
+            self.fix_lines = fix_pins(
+                settings.requirements, settings.root, self.scanned.results, settings.fix
+            )
 
     def adopt(self, path: Path) -> None:
         """Use the controller's scan (xdist worker): never scan twice in one session."""
@@ -150,7 +158,16 @@ class SecurityRun:
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
             (self.settings.sarif_report, SarifReporter()),
-            (self.settings.sbom_report, CycloneDxReporter()),
+            (
+                self.settings.sbom_report,
+                CycloneDxReporter(
+                    self.settings.sbom_scope, environment_audit=not self.settings.requirements
+                ),
+            ),
+            (
+                self.settings.html_report,
+                HtmlReporter(strict_baseline=self.settings.strict_baseline),
+            ),
         ]
         for path, reporter in wanted:
             if path is None or self.scan is None:

@@ -10,6 +10,7 @@ from .dast.interface import DastOptions
 from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
 from .dast.zap.selection import EngineChoice
+from .scanners.image.config import ImageSettings
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
 DEFAULT_EXCLUDES = (
@@ -58,6 +59,10 @@ class Settings:
     audit_skip: tuple[str, ...] = ()
     osv_max_age_days: int | None = None
     sbom_report: Path | None = None
+    html_report: Path | None = None
+    import_patterns: tuple[str, ...] = ()  # SARIF files to import, globs under the rootdir
+    sbom_scope: str = "project"  # or "environment": list the whole environment in the SBOM
+    fix: str = ""  # "apply" or "dry-run": rewrite vulnerable pins (--devsecops-fix)
     dast_target: TargetConfig = dataclasses.field(default_factory=TargetConfig)
     dast_options: DastOptions = dataclasses.field(default_factory=DastOptions)
     dast_min_pages: int = 1
@@ -68,6 +73,7 @@ class Settings:
     secrets_engine_set: bool = False  # the ini named an engine: a missing tool is an error
     secrets_history: str = ""
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
+    image: ImageSettings = dataclasses.field(default_factory=ImageSettings)
     sources: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
@@ -120,6 +126,12 @@ def parse_count(text: str, unit: str = "") -> int:
 def parse_service(text: str) -> str:
     if text not in ("pypi", "osv"):
         raise ValueError(f"unknown advisory service {text!r}; expected pypi or osv")
+    return text
+
+
+def parse_sbom_scope(text: str) -> str:
+    if text not in ("project", "environment"):
+        raise ValueError(f"unknown SBOM scope {text!r}; expected project or environment")
     return text
 
 

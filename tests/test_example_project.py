@@ -15,16 +15,17 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 4 status items. Failing (the demo gates at "low"):
-    # 6 bandit + 9 dependency + 7 secrets + 13 DAST items, the in-test DAST scan with its 13
-    # subtests, and 6 site-wide findings on the functional tests' own traffic.
-    result.assert_outcomes(passed=8, failed=55)
+    # Passing: 4 functional tests and 5 status items. Failing (the demo gates at "low"):
+    # 6 bandit + 9 dependency + 8 secrets + 13 DAST items, the in-test DAST scan with its 13
+    # subtests, 6 site-wide findings on the functional tests' own traffic, and 7 container
+    # image items.
+    result.assert_outcomes(passed=9, failed=63)
     result.stdout.fnmatch_lines_random(
         [
             "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
-            "trivy * + ours: * files scanned*, complete; 7 findings: 7 failed*",
+            "trivy * + ours: * files scanned*, complete; 8 findings: 8 failed*",
             "FAILED devsecops/secrets::aws-access-key-id[[]deploy/.env.production:2[]]*",
             "FAILED devsecops/secrets::url-credentials[[]deploy/.env.production:3[]]*",
             "FAILED devsecops/secrets::private-key[[]deploy/shop-deploy.pem:1[]]*",
@@ -32,6 +33,7 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/secrets::generic-secret[[]shop/admin.py:8[]]*",
             "FAILED devsecops/secrets::stripe-secret-token[[]shop/payments.py:6[]]*",
             "FAILED devsecops/secrets::github-pat[[]shop/static/checkout.js:2[]]*",
+            "FAILED devsecops/secrets::aws-access-key-id[[]image/build_image.py:147[]]*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
             "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
             "FAILED devsecops/dast::40012[[]GET /search q[]]*",
@@ -39,6 +41,10 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/dast::20019-1[[]GET /go next[]]*",
             "SUBFAILED[[]40012[[]GET /search q[]][]] tests/test_web.py::test_web_front_end_passes_a_dast_scan*",
             "FAILED devsecops/dast-traffic::10038-1[[]site-wide[]]*",
+            "trivy + OSV *: 1 image scanned*, complete; 7 findings: 7 failed*",
+            "FAILED devsecops/image::DEBIAN-CVE-2024-0727[[]shop:1.0 openssl@3.0.11-1~deb12u2[]]*",
+            "FAILED devsecops/image::DS-0002[[]shop:1.0[]]*",
+            "FAILED devsecops/image::secret-aws-access-key-id[[]shop:1.0 /app/settings.py[]]*",
         ]
     )
     for decoy in ("/safe-search", "/help/passwd", "/sql-help", "/safe-go"):

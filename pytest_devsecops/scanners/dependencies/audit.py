@@ -29,6 +29,9 @@ class Match:
     references: tuple[str, ...] = ()
     cvss_vector: str = ""
     cvss_score: float | None = None
+    published: str = ""  # earliest of the merged records
+    modified: str = ""  # latest of the merged records
+    affected_ranges: tuple[str, ...] = ()  # e.g. ">=0, <2.10.1" per range of the package
 
     @property
     def primary(self) -> str:
@@ -91,6 +94,9 @@ def _match(
         references=tuple(dict.fromkeys(ref for advisory in group for ref in advisory.references))[
             :3
         ],
+        published=min((a.published for a in group if a.published), default=""),
+        modified=max((a.modified for a in group if a.modified), default=""),
+        affected_ranges=osv.describe_ranges(group, package),
     )
 
 

@@ -56,6 +56,7 @@ class Advisory:
     database_severity: str = ""
     cwes: tuple[int, ...] = ()
     references: tuple[str, ...] = ()
+    published: str = ""
 
     @property
     def ids(self) -> frozenset[str]:
@@ -84,4 +85,6 @@ class Advisory:
             database_severity=data["database_severity"],
             cwes=tuple(data["cwes"]),
             references=tuple(data["references"]),
+            # Required: a cache written before `published` existed is re-parsed, not trusted.
+            published=data["published"],
         )

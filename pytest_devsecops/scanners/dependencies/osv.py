@@ -75,6 +75,7 @@ def parse_record(data: Mapping[str, Any]) -> Advisory | None:
         database_severity=str(database.get("severity") or ""),
         cwes=cwes,
         references=references[:5],
+        published=str(data.get("published") or ""),
     )
 
 
@@ -230,3 +231,28 @@ def _rank(identifier: str) -> tuple[int, str]:
 def primary_id(ids: Iterable[str]) -> str:
     """The id a finding is named by: PYSEC, then GHSA, then others, then CVE; stable."""
     return min(ids, key=_rank)
+
+
+def describe_ranges(advisories: Iterable[Advisory], package: str) -> tuple[str, ...]:
+    """Each ECOSYSTEM range affecting `package` as text (">=1.0, <1.2"), and listed versions."""
+    described: dict[str, None] = {}
+    for advisory in advisories:
+        for affected in advisory.affected:
+            if affected.package != package:
+                continue
+            for events in affected.ranges:
+                parts: list[str] = []
+                for event, version in events:
+                    if event == "introduced":
+                        if parts:
+                            described.setdefault(", ".join(parts), None)
+                        parts = [f">={version}"]
+                    elif event == "fixed":
+                        parts.append(f"<{version}")
+                    elif event == "last_affected":
+                        parts.append(f"<={version}")
+                if parts:
+                    described.setdefault(", ".join(parts), None)
+            if affected.versions and not affected.ranges:
+                described.setdefault(" | ".join(f"=={v}" for v in affected.versions), None)
+    return tuple(described)

@@ -219,6 +219,16 @@ def _finding(match: Match, upgrade: str | None, advisories_on_package: int) -> F
     details.append(("severity from", match.severity_source))
     if match.cvss_vector:
         details.append(("cvss", match.cvss_vector))
+    if match.cvss_score is not None:
+        details.append(("cvss score", f"{match.cvss_score:.1f}"))
+    if len(match.cwes) > 1:
+        details.append(("cwes", ", ".join(f"CWE-{cwe}" for cwe in match.cwes)))
+    if match.affected_ranges:
+        details.append(("affected", "; ".join(match.affected_ranges)))
+    if match.published:
+        details.append(("published", match.published))
+    if match.modified:
+        details.append(("modified", match.modified))
     if upgrade:
         remediation = f"Upgrade {dep.name} to {upgrade} or later."
     elif match.fixed:

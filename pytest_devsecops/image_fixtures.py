@@ -1,0 +1,106 @@
+"""The `devsecops_image` fixture: scan an image the test suite built, findings as subtests."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .core.finding import ScanResult
+from .core.fingerprint import assign
+from .core.policy import Decision, Verdict
+from .late import LateFindings
+from .late_state import late_findings
+from .messages import finding_text, status_text, xfail_reason
+
+
+@dataclasses.dataclass
+class ImageCheck:
+    """What `devsecops_image` gives a test: `check(image)` scans it, one subtest per finding."""
+
+    config: pytest.Config
+    default_image: str
+    late: LateFindings
+    subtests: Any
+    result: ScanResult | None = None
+
+    def check(self, image: str = "") -> ScanResult:
+        """Scan `image` (default: the `container_image` marker's); each finding is a subtest
+        (failed, or xfailed when accepted or below the gate); the test fails when the image
+        could not be read or matched."""
+        __tracebackhide__ = True
+        from . import options_image
+        from .scanners.image.scanner import ImageScanner
+
+        wanted = image or self.default_image
+        if not wanted:
+            raise pytest.UsageError(
+                "devsecops_image.check() needs an image: pass one, or mark the test with "
+                '@pytest.mark.container_image("name:tag")'
+            )
+        settings = options_image.image_settings(self.config, images=(wanted,))
+        workdir = Path(tempfile.mkdtemp(prefix="devsecops-image-"))
+        started = time.monotonic()
+        try:
+            from .scanners.interface import ScanContext
+
+            context = ScanContext(
+                root=Path(self.config.rootpath),
+                paths=(Path(self.config.rootpath),),
+                excludes=(),
+                timeout=_timeout(self.config),
+                workdir=workdir,
+            )
+            result = ImageScanner(settings).scan(context)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        result = dataclasses.replace(
+            result,
+            findings=tuple(assign(result.findings)),
+            duration=time.monotonic() - started,
+        )
+        self.result = result
+        decisions = self.late.decide(result)
+        self.late.count_in_test(decisions)
+        for decision in decisions:
+            self._subtest(decision)
+        if not result.complete:
+            pytest.fail(status_text(result), pytrace=False)
+        return result
+
+    def _subtest(self, decision: Decision) -> None:
+        finding = decision.found
+        with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
+            if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
+                pytest.xfail(xfail_reason(decision, self.late.fail_on))
+            pytest.fail(finding_text(decision, self.late.baseline_name), pytrace=False)
+
+
+def _timeout(config: pytest.Config) -> float:
+    try:
+        return float(str(config.getini("devsecops_timeout")))
+    except ValueError:
+        return 600.0
+
+
+@pytest.fixture
+def devsecops_image(request: pytest.FixtureRequest, subtests: Any) -> ImageCheck:
+    """Scans a container image with ``.check("name:tag")`` (or the image named by
+    ``@pytest.mark.container_image(...)``): packages against OSV, config checks, secrets."""
+    marker = request.node.get_closest_marker("container_image")
+    default = ""
+    if marker is not None:
+        if len(marker.args) != 1 or not isinstance(marker.args[0], str) or marker.kwargs:
+            raise pytest.UsageError(
+                '@pytest.mark.container_image takes one image name: ("shop:1.0")'
+            )
+        default = marker.args[0]
+    return ImageCheck(request.config, default, late_findings(request.config), subtests)
+
+
+__all__ = ["ImageCheck", "devsecops_image"]

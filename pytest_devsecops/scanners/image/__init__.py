@@ -1,0 +1,1 @@
+"""The `image` scanner: a container image's packages, configuration and baked-in secrets."""
