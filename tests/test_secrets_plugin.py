@@ -199,7 +199,9 @@ def test_the_default_scanner_set_without_trivy_skips_visibly(
     pytester.mkdir("app")
     (pytester.path / "app" / "config.py").write_text(f'RELEASES = "{GITHUB}"\n')
     (pytester.path / "requirements.txt").write_text("")
-    result = pytester.runpytest("--devsecops", "-p", "no:cacheprovider", "-rs")
+    result = pytester.runpytest(
+        "--devsecops", "-p", "no:cacheprovider", "-rs", "--devsecops-json=out.json"
+    )
     result.stdout.fnmatch_lines_random(
         [
             "SKIPPED * secrets did not run: trivy was not found; pip install *pytest-devsecops[[]trivy[]]*",
@@ -207,3 +209,6 @@ def test_the_default_scanner_set_without_trivy_skips_visibly(
         ]
     )
     assert "PASSED devsecops/secrets::status" not in result.stdout.str()
+    report = json.loads((pytester.path / "out.json").read_text())
+    secrets = next(s for s in report["scanners"] if s["name"] == "secrets")
+    assert (secrets["status"], secrets["unavailable"]) == ("skipped", "trivy was not found")
