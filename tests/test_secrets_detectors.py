@@ -201,6 +201,10 @@ def test_the_kdf_is_salted_and_not_a_plain_hash() -> None:
         ("password = request.form['password']", []),
         ('password_reset_url = "Zq8-Lumen-Cobalt"', []),
         ('password = "a long sentence that is prose"', []),
+        # Django's own look-alikes (the benchmark tree): names of fields and settings.
+        ('password1_field_name="password1",', []),
+        ('requires_csrf_token.__name__ = "requires_csrf_token"', []),
+        ('INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"', []),
     ],
 )
 def test_generic_detector_in_code(line: str, expected: list[str]) -> None:

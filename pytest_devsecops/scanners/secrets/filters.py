@@ -84,6 +84,9 @@ NOT_A_SECRET_NAME = re.compile(
     r"template|class|timeout|expiry|expires|ttl|policy|validators?|reset|form|mode|id|ids|"
     r"required|enabled|format|version|source|kind|style|input|check|changed|confirm)$"
 )
+# A lower-case identifier that itself names a secret ("usable_password", "set-password").
+_NAME_LIKE = re.compile(r"^_*[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*_*$")
+_SECRET_WORD = re.compile(r"pass|pwd|secret|token|key|credential|auth")
 _BEFORE_VALUE = re.compile(r"(?P<name>[\w.-]+)[\"']?\s*(?P<op>===|==|!=|:=|=>|=|:)\s*[\"'`]?$")
 # Vendors' documented example credentials.
 _DOCUMENTED_EXAMPLES = frozenset(
@@ -135,10 +138,13 @@ def dismissed(candidate: Candidate) -> str:
 
 def _assignment_context(line: str, value: str) -> str:
     """For a generic hit (any engine): a comparison, or a name that is about a secret."""
+    if _NAME_LIKE.match(value) and _SECRET_WORD.search(value):
+        return "a field or setting name, not a secret"
+    before = None
     position = line.find(value)
-    if position < 0:
-        return ""
-    before = _BEFORE_VALUE.search(line[:position])
+    while position >= 0 and before is None:  # the copy after an operator, not one in the name
+        before = _BEFORE_VALUE.search(line[:position])
+        position = line.find(value, position + 1)
     if before is None:
         return ""
     if before.group("op") in ("==", "!=", "==="):
