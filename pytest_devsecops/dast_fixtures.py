@@ -7,25 +7,20 @@ import dataclasses
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import options_dast
-from .core.finding import ScanResult
-from .core.fingerprint import assign
-from .core.policy import Decision, Verdict
-from .dast.app import AppError
-from .dast.engine import BuiltinEngine
-from .dast.interface import DastOptions
-from .dast.scope import ScopeError, resolve_scope
-from .dast.target import running
-from .dast.traffic import CheckedSession, TrafficLog
-from .dast.zap.client import ZapClient, ZapError
-from .late import LateFindings
 from .late_state import late_findings
-from .messages import finding_text, status_text, xfail_reason
-from .scanners.dast import build_result
+
+# Registered whenever the plugin is installed: the DAST machinery (requests, the engine) is
+# imported by the fixture that needs it, never by a suite that does not use these fixtures.
+if TYPE_CHECKING:
+    from .core.finding import ScanResult
+    from .core.policy import Decision
+    from .dast.interface import DastOptions
+    from .dast.traffic import CheckedSession
+    from .late import LateFindings
 
 _MARKER_OPTIONS = {"active", "paths", "max_duration", "max_pages", "max_depth"}
 
@@ -35,6 +30,10 @@ def devsecops_app(pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of the app under test, started once per session (per xdist worker) and stopped
     afterwards. Override this fixture to hand over an app you start yourself, e.g.
     ``return live_server.url`` with pytest-django or pytest-flask."""
+    from . import options_dast
+    from .dast.app import AppError
+    from .dast.target import running
+
     target, _, _ = options_dast.dast_settings(pytestconfig)
     try:
         with running(target) as base:
@@ -59,6 +58,13 @@ class DastCheck:
         """Scan the app; each finding is a subtest (failed, or xfailed when accepted or below the
         gate); the test itself fails when the scan could not run or saw too little."""
         __tracebackhide__ = True
+        from .core import sanitise
+        from .core.fingerprint import assign
+        from .dast.engine import BuiltinEngine
+        from .dast.scope import ScopeError, resolve_scope
+        from .messages import status_text
+        from .scanners.dast import build_result
+
         scan_options = _with(self.options, overrides)
         try:
             scope = resolve_scope(self.base_url, self.allowed_hosts)
@@ -74,6 +80,7 @@ class DastCheck:
             self.late.config_file,
             time.monotonic() - started,
         )
+        result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
         self.result = result
         decisions = self.late.decide(result)
@@ -85,6 +92,9 @@ class DastCheck:
         return result
 
     def _subtest(self, decision: Decision) -> None:
+        from .core.policy import Verdict
+        from .messages import finding_text, xfail_reason
+
         finding = decision.found
         with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
             if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
@@ -93,6 +103,8 @@ class DastCheck:
 
 
 def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
+    from .dast.interface import DastOptions
+
     values = dict(overrides)
     if "max_duration" in values:
         values["max_seconds"] = float(values.pop("max_duration"))
@@ -107,6 +119,8 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
 @pytest.fixture
 def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
     """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
+    from . import options_dast
+
     target, base_options, min_pages = options_dast.dast_settings(request.config)
     marker = request.node.get_closest_marker("dast")
     overrides = dict(marker.kwargs) if marker else {}
@@ -130,6 +144,10 @@ def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[
     """A ``requests.Session`` for functional tests against the app: relative URLs go to
     ``devsecops_app``, and every response is checked by the passive DAST rules; the findings are
     reported at the end of the session as ``devsecops/dast-traffic::...`` results."""
+    from . import options_dast
+    from .dast.scope import ScopeError, resolve_scope
+    from .dast.traffic import CheckedSession
+
     target, _, _ = options_dast.dast_settings(pytestconfig)
     try:
         scope = resolve_scope(devsecops_app, target.allowed_hosts)
@@ -146,18 +164,26 @@ def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[
 
 def _zap_proxy(config: pytest.Config) -> str:
     """ZAP's address when test traffic should go through a running ZAP, else ""."""
+    from . import options_dast
+    from .dast.zap.client import ZapClient, ZapError
+
     choice = options_dast.engine_settings(config)
     if choice.mode == "builtin" or not choice.zap.url:
         return ""
     try:
         ZapClient(choice.zap.url, os.environ.get("ZAP_API_KEY", "")).version()
     except ZapError as exc:
-        if choice.mode == "zap":
-            pytest.fail(
-                f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False
-            )
-        return ""  # auto: ZAP is not there, the built-in passive rules judge the traffic
+        # auto too: a configured ZAP that does not answer is a failure, not a quiet fallback.
+        pytest.fail(f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False)
     return choice.zap.url
 
 
-__all__ = ["DastCheck", "TrafficLog", "devsecops_app", "devsecops_dast", "devsecops_http"]
+def __getattr__(name: str) -> Any:
+    if name == "TrafficLog":  # re-exported, imported on first use
+        from .dast.traffic import TrafficLog
+
+        return TrafficLog
+    raise AttributeError(name)
+
+
+__all__ = ["DastCheck", "devsecops_app", "devsecops_dast", "devsecops_http"]

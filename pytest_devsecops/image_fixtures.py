@@ -7,16 +7,18 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .core.finding import ScanResult
-from .core.fingerprint import assign
-from .core.policy import Decision, Verdict
-from .late import LateFindings
 from .late_state import late_findings
-from .messages import finding_text, status_text, xfail_reason
+
+# Registered whenever the plugin is installed: everything else is imported by the fixture that
+# needs it, never by a suite that does not use it.
+if TYPE_CHECKING:
+    from .core.finding import ScanResult
+    from .core.policy import Decision
+    from .late import LateFindings
 
 
 @dataclasses.dataclass
@@ -35,6 +37,9 @@ class ImageCheck:
         could not be read or matched."""
         __tracebackhide__ = True
         from . import options_image
+        from .core import sanitise
+        from .core.fingerprint import assign
+        from .messages import status_text
         from .scanners.image.scanner import ImageScanner
 
         wanted = image or self.default_image
@@ -59,6 +64,7 @@ class ImageCheck:
             result = ImageScanner(settings).scan(context)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(
             result,
             findings=tuple(assign(result.findings)),
@@ -74,6 +80,9 @@ class ImageCheck:
         return result
 
     def _subtest(self, decision: Decision) -> None:
+        from .core.policy import Verdict
+        from .messages import finding_text, xfail_reason
+
         finding = decision.found
         with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
             if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):

@@ -33,6 +33,8 @@ _OWN_ERRORS = (SecurityFindingError, StaleBaselineEntryError, ScannerStatusError
 class ScannerFile(pytest.File):
     """A virtual file `devsecops/<scanner>` holding that scanner's status and finding items."""
 
+    devsecops_virtual = True  # never read from disk; collected without pytest's file filters
+
     def __init__(
         self, *, result: ScanResult, decisions: list[Decision], view: dict[str, str], **kwargs: Any
     ) -> None:
@@ -42,21 +44,40 @@ class ScannerFile(pytest.File):
         self.view = view  # baseline path, fail-on level, strictness: shown in messages
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield StatusItem.from_parent(self, name="status", result=self.result)
-        names: Counter[str] = Counter()
-        for decision in sorted(self.decisions, key=_order):
-            name = _item_name(decision)
-            names[name] += 1
-            if names[name] > 1:
-                name = f"{name[:-1]}#{names[name]}]"
-            yield FindingItem.from_parent(self, name=name, decision=decision, view=self.view)
+        if any(note.startswith("cached: ") for note in self.result.notes):
+            self.extra_keyword_matches.add("cached")  # a listing run shows the last results
+        yield StatusItem.from_parent(
+            self, name="status", nodeid=f"{self.nodeid}::status", result=self.result
+        )
+        for name, decision in item_names(self.decisions):
+            if decision.verdict is Verdict.IGNORED:
+                continue  # a policy rule dropped it: counted in the summary and the JSON report
+            # An explicit node id: pytest parses `[...]` into params, and --lf/--sw/--deselect
+            # compare parsed ids, so the id must be the parsed form of the string we print.
+            yield FindingItem.from_parent(
+                self, name=name, nodeid=f"{self.nodeid}::{name}", decision=decision, view=self.view
+            )
+
+
+def item_names(decisions: list[Decision]) -> list[tuple[str, Decision]]:
+    """Each decision's item name, in item order, numbered when two would be the same."""
+    names: Counter[str] = Counter()
+    named = []
+    for decision in sorted(decisions, key=_order):
+        name = _item_name(decision)
+        names[name] += 1
+        if names[name] > 1:
+            name = f"{name[:-1]}#{names[name]}]"
+        named.append((name, decision))
+    return named
 
 
 def _item_name(decision: Decision) -> str:
     if decision.finding is not None:
         return f"{decision.finding.rule}[{decision.finding.item_label}]"
     entry = decision.accepted_by
-    return f"{entry.rule}[{printable(entry.path) or '-'} stale {entry.fingerprint[:8]}]"
+    where = printable(entry.path) or "-"
+    return f"{printable(entry.rule)}[{where} stale {printable(entry.fingerprint[:8])}]"
 
 
 def _order(decision: Decision) -> tuple[str, int, str, str]:
@@ -84,6 +105,7 @@ class StatusItem(DevsecopsItem):
     def __init__(self, *, result: ScanResult, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.result = result
+        self.devsecops_seconds = result.duration  # charged to this item's call duration
         self.add_marker(pytest.mark.devsecops)
         self.add_marker(getattr(pytest.mark, result.scanner))
         self.extra_keyword_matches.update({"status", result.scanner})
@@ -96,7 +118,7 @@ class StatusItem(DevsecopsItem):
 
     def runtest(self) -> None:
         if self.result.unavailable and not self.result.error:
-            pytest.skip(messages.unavailable_text(self.result))
+            pytest.skip(f"{self.result.scanner} did not run: {self.result.unavailable}")
         if not self.result.complete:
             raise ScannerStatusError(messages.status_text(self.result))
 
@@ -130,11 +152,11 @@ class FindingItem(DevsecopsItem):
                 ("devsecops_fingerprint", finding.fingerprint),
             ]
         elif entry is not None:
-            self.extra_keyword_matches.add(entry.rule)
+            self.extra_keyword_matches.add(printable(entry.rule))
             self.user_properties += [
-                ("devsecops_scanner", entry.scanner),
-                ("devsecops_rule", entry.rule),
-                ("devsecops_fingerprint", entry.fingerprint),
+                ("devsecops_scanner", printable(entry.scanner)),
+                ("devsecops_rule", printable(entry.rule)),
+                ("devsecops_fingerprint", printable(entry.fingerprint)),
             ]
         self.user_properties.append(("devsecops_verdict", decision.verdict.value))
         if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):

@@ -8,13 +8,14 @@ workers to the controller first); with --devsecops-update-baseline, new ones are
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 from . import messages
-from .core import atomic, baseline_update
+from .core import atomic, baseline_update, sanitise
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Coverage, Finding, ScanResult
@@ -24,10 +25,10 @@ from .core.severity import Severity
 from .dast.findings import to_findings
 from .dast.passive import Alert
 from .dast.traffic import TrafficLog
+from .late_state import LATE_KEY, WORKER_OUTPUT_KEY
 from .reporters.interface import OUTCOME_WORDS
 from .session import load_baseline
 
-WORKER_OUTPUT_KEY = "devsecops_late"
 TRAFFIC = "dast-traffic"
 
 
@@ -46,6 +47,7 @@ class LateFindings:
     zap_traffic: tuple[str, str] | None = None  # (ZAP proxy, app origin) when traffic went via ZAP
     in_test: dict[str, int] = dataclasses.field(default_factory=dict)  # verdict -> count
     reported: tuple[ScanResult, tuple[Decision, ...]] | None = None  # traffic, for the reports
+    also_seen: list[Finding] = dataclasses.field(default_factory=list)  # found by the scan too
     _baseline: Baseline | None = None
 
     @property
@@ -96,21 +98,32 @@ class LateFindings:
             self.zap_traffic = (proxy, origin)
 
     # -- end of the run (controller) ------------------------------------------------------
-    def report_traffic(self, session: pytest.Session) -> None:
+    def report_traffic(self, session: pytest.Session, scanned: Sequence[Finding] = ()) -> None:
+        """Report the test traffic's findings; those the DAST scan (`scanned`) reported too
+        are reported there once, noted as also seen in the test traffic (`also_seen`)."""
         if self.zap_traffic is not None:
             self._collect_from_zap(session)
-        if not self.traffic.alerts:
-            return
-        findings = assign(to_findings(tuple(self.traffic.alerts), "dast", self.config_file))
-        # Fingerprints stay the "dast" scanner's (one baseline for every DAST mode); the result is
-        # its own "dast-traffic" run in the reports.
+        if not self.traffic.alerts and not self.traffic.urls:
+            return  # no test used devsecops_http; with traffic and no alert, report a clean run
+        # Their own identity, end to end: fingerprinted, accepted and decided as "dast-traffic".
+        alerts = to_findings(tuple(self.traffic.alerts), TRAFFIC, self.config_file)
+        findings = assign(sanitise.finding(finding) for finding in alerts)  # redacted, escaped
+        by_scan = {(finding.rule, finding.identity) for finding in scanned}
+        self.also_seen = [f for f in findings if (f.rule, f.identity) in by_scan]
+        findings = [f for f in findings if (f.rule, f.identity) not in by_scan]
         checked = tuple(sorted(self.traffic.urls or {a.url for a in self.traffic.alerts}))
+        notes: tuple[str, ...] = ()
+        if self.also_seen:
+            notes = (
+                f"{len(self.also_seen)} finding(s) also seen by the DAST scan: reported there once",
+            )
         result = ScanResult(
             TRAFFIC,
             "test traffic",
             "",
             tuple(findings),
             Coverage(scanned=checked, unit="URLs checked"),
+            notes=notes,
         )
         decisions = sorted(self.decide(result), key=lambda d: d.found.fingerprint)
         self.reported = (result, tuple(decisions))
@@ -181,7 +194,7 @@ def _emit(session: pytest.Session, decision: Decision, late: LateFindings) -> No
         ("devsecops", "dast", TRAFFIC, finding.severity.value, finding.rule), 1
     )
     properties = [
-        ("devsecops_scanner", "dast"),
+        ("devsecops_scanner", TRAFFIC),
         ("devsecops_rule", finding.rule),
         ("devsecops_severity", finding.severity.value),
         ("devsecops_location", finding.location.describe()),
@@ -216,8 +229,11 @@ def _emit(session: pytest.Session, decision: Decision, late: LateFindings) -> No
         report=pytest.TestReport(nodeid, location, keywords, "passed", None, "setup")
     )
     hook.pytest_runtest_logreport(report=call)
+    # JUnit XML reads the properties from the teardown report (as for any test).
     hook.pytest_runtest_logreport(
-        report=pytest.TestReport(nodeid, location, keywords, "passed", None, "teardown")
+        report=pytest.TestReport(
+            nodeid, location, keywords, "passed", None, "teardown", user_properties=properties
+        )
     )
     hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 
@@ -235,4 +251,4 @@ def _emit_error(session: pytest.Session, message: str, late: LateFindings) -> No
     hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 
 
-LATE_KEY = pytest.StashKey[LateFindings]()
+__all__ = ["LATE_KEY", "WORKER_OUTPUT_KEY", "LateFindings"]

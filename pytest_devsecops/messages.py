@@ -35,10 +35,18 @@ def finding_text(decision: Decision, baseline: str) -> str:
     entry = decision.entry
     if decision.verdict is Verdict.EXPIRED and entry is not None:
         lines.append(
-            f"  accepted in {baseline} until {entry.expires} (owner: {entry.owner or 'nobody'}; "
-            f"reason: {entry.reason or 'none given'}), and that acceptance has expired: "
+            f"  accepted in {baseline} until {printable(str(entry.expires))} "
+            f"(owner: {printable(entry.owner) or 'nobody'}; "
+            f"reason: {printable(entry.reason) or 'none given'}), and that acceptance has expired: "
             "fix it, or review it and move `expires` forward"
         )
+    elif decision.verdict is Verdict.REFUSED and entry is not None:
+        lines.append(
+            f"  accepted in {baseline}:{entry.line}, but the acceptance is refused: "
+            f"{decision.problem}; complete the entry (or shorten `expires`)"
+        )
+    elif decision.verdict is Verdict.NEW and decision.rule is not None:
+        lines.append(f"  decided by policy {printable(decision.rule.describe())}")
     elif decision.verdict is Verdict.NEW:
         lines.append("  " + ACCEPT_HINT.format(baseline=baseline))
     return "\n".join(lines)
@@ -57,7 +65,8 @@ def _snippet(finding: Finding) -> list[str]:
 
 def stale_text(entry: Entry, baseline: str) -> str:
     return (
-        f"baseline entry {entry.fingerprint} ({entry.rule} in {entry.path or '?'}: "
+        f"baseline entry {printable(entry.fingerprint)} "
+        f"({printable(entry.rule)} in {printable(entry.path) or '?'}: "
         f"{printable(entry.title) or 'no title'}) matches no current finding.\n"
         f"  {baseline}:{entry.line}\n"
         "  fixed? remove it with --devsecops-update-baseline"
@@ -69,8 +78,12 @@ def xfail_reason(decision: Decision, fail_on: str) -> str:
     if decision.verdict is Verdict.ACCEPTED and entry is not None:
         reason = printable(entry.reason) or "accepted, but no reason recorded yet"
         owner = f" (owner: {printable(entry.owner)})" if entry.owner else ""
-        expires = f" until {entry.expires}" if entry.expires else ""
+        expires = f" until {printable(str(entry.expires))}" if entry.expires else ""
         return f"baselined{expires}: {reason}{owner}"
+    if decision.rule is not None and decision.rule.action == "report":
+        return f"reported by policy {printable(decision.rule.describe())}"
+    if decision.gate is not None:
+        return f"below fail-on={decision.gate}"
     return f"below fail-on={fail_on}"
 
 
@@ -88,6 +101,7 @@ def status_text(result: ScanResult) -> str:
         lines.extend(f"  {printable(skip.target)}: {printable(skip.reason)}" for skip in gaps[:50])
         if len(gaps) > 50:
             lines.append(f"  ... and {len(gaps) - 50} more")
+    lines.extend(f"note: {printable(note)}" for note in result.notes)
     if result.hint:
         lines.append(f"next step: {result.hint}")
     elif gaps:
@@ -95,12 +109,6 @@ def status_text(result: ScanResult) -> str:
             "next step: fix or exclude those files; a finding hidden in them would go unseen"
         )
     return "\n".join(lines)
-
-
-def unavailable_text(result: ScanResult) -> str:
-    """Why a scanner did not run on the default scanner set, and how to make it run."""
-    hint = f"; {result.hint}" if result.hint else ""
-    return printable(f"{result.scanner} did not run: {result.unavailable}{hint}")
 
 
 def status_summary(result: ScanResult) -> str:
@@ -113,10 +121,10 @@ def status_summary(result: ScanResult) -> str:
     if deliberate:
         scanned += f", {len(deliberate)} skipped on purpose"
     took = f" in {result.duration:.1f}s" if result.duration else ""
-    if result.unavailable and not result.error:
-        return f"{tool}: SKIPPED, {printable(result.unavailable)}"
     if result.error:
         return f"{tool}: ERROR{took}"
+    if result.unavailable:
+        return f"{tool}: SKIPPED, {result.unavailable}"
     if coverage.gaps:
         return f"{tool}: {scanned}{took}, {len(coverage.gaps)} NOT scanned"
     return f"{tool}: {scanned}{took}, complete"

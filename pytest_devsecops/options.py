@@ -5,26 +5,36 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
-from . import options_dast, options_image
-from .core.severity import Severity
-from .settings import (
-    DEFAULT_BASELINE,
-    DEFAULT_EXCLUDES,
-    Settings,
-    parse_days,
-    parse_path_list,
-    parse_sbom_scope,
-    parse_scanner_list,
-    parse_seconds,
-    parse_secrets_engine,
-    parse_service,
-)
+# Imported by every pytest run where the plugin is installed, enabled or not: everything
+# beyond the option definitions is imported inside the functions that need it.
+if TYPE_CHECKING:
+    from .core.severity import Severity
+    from .settings import Settings
 
 T = TypeVar("T")
+DEFAULT_BASELINE = ".devsecops-baseline.yml"  # == settings.DEFAULT_BASELINE (a test checks)
+
+
+def parse_scanner_list(text: str) -> tuple[str, ...]:
+    from .settings import parse_scanner_list as parse
+
+    return parse(text)
+
+
+def parse_path_list(text: str) -> tuple[str, ...]:
+    from .settings import parse_path_list as parse
+
+    return parse(text)
+
+
+def parse_severity(text: str) -> Severity:
+    from .core.severity import Severity
+
+    return Severity.parse(text)
 
 
 def _argtype(convert: Callable[[str], T]) -> Callable[[str], T]:
@@ -67,13 +77,26 @@ def add_options(parser: pytest.Parser) -> None:
         help="add current findings to the baseline and drop stale entries",
     )
     group.addoption(
+        "--devsecops-explain",
+        metavar="FINDING",
+        help="say which policy rule, baseline entry or gate decides FINDING (a node id or "
+        "fingerprint), from the last scan when cached, and exit",
+    )
+    group.addoption(
         "--devsecops-fail-on",
-        type=_argtype(Severity.parse),
+        type=_argtype(parse_severity),
         metavar="LEVEL",
         help="lowest severity that fails: info, low, medium, high, critical",
     )
     group.addoption("--devsecops-json", metavar="PATH", help="write a JSON report")
     group.addoption("--devsecops-sarif", metavar="PATH", help="write a SARIF 2.1.0 report")
+    group.addoption(
+        "--devsecops-sarif-all",
+        action="store_true",
+        default=False,
+        help="SARIF: also write accepted and below-gate findings, as suppressed results "
+        "(GitHub shows those as open alerts; by default only failing findings are written)",
+    )
     group.addoption(
         "--devsecops-sbom",
         metavar="PATH",
@@ -109,11 +132,14 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for name, help_text, kind, default in INI_KEYS:
         parser.addini(name, help_text, type=kind, default=default)
-    options_image.add_ini(parser)
 
 
 # (key, help, pytest ini type, default); every key can also be given as `-o key=value`.
-INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...] = (
+IniType = Literal["string", "args", "linelist", "bool", "int", "float"]
+
+# Typed (pytest >= 8.4 tags), so pytest 9's native `[tool.pytest]` table accepts
+# `devsecops_timeout = 300` and `[tool.pytest.ini_options]`/pytest.ini still take strings.
+INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ("devsecops", "run the security scanners (same as --devsecops)", "bool", False),
     ("devsecops_scanners", "scanners to run (default: all registered)", "args", []),
     ("devsecops_baseline", "baseline file, relative to the rootdir", "string", ""),
@@ -121,7 +147,7 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_strict_baseline", "stale baseline entries fail (default true)", "bool", True),
     ("devsecops_paths", "folders/files to scan, relative to the rootdir", "args", []),
     ("devsecops_exclude", "extra folder names never scanned", "args", []),
-    ("devsecops_timeout", "seconds each scanner may run (default 600)", "string", "600"),
+    ("devsecops_timeout", "seconds each scanner may run (default 600)", "float", 600.0),
     ("devsecops_bandit_honour_nosec", "let '# nosec' suppress bandit findings", "bool", False),
     (
         "devsecops_bandit_config",
@@ -131,13 +157,43 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ),
     ("devsecops_requirements", "files whose pins are audited (default: environment)", "args", []),
     ("devsecops_osv_db", "offline OSV database: folder of records or all.zip", "string", ""),
-    ("devsecops_osv_max_age_days", "an older offline OSV database is an error", "string", ""),
+    (
+        "devsecops_osv_max_age_days",
+        "an older offline OSV database is an error (default 30; off to disable)",
+        "string",
+        "",
+    ),
     ("devsecops_audit_service", "online advisory service: pypi or osv", "string", "pypi"),
     ("devsecops_osv_url", "OSV query endpoint for the osv service (mirrors)", "string", ""),
-    ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "string", "15"),
+    ("devsecops_audit_timeout", "seconds per advisory request (default 15)", "float", 15.0),
     ("devsecops_audit_default_severity", "severity of advisories stating none", "string", "high"),
     ("devsecops_audit_skip", "packages not on PyPI (shown as skipped on purpose)", "args", []),
     ("devsecops_import", "SARIF files to import as findings (globs under the rootdir)", "args", []),
+    (
+        "devsecops_images",
+        "container images to scan: names, docker save tarballs or OCI layout folders",
+        "args",
+        [],
+    ),
+    ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
+    (
+        "devsecops_default_rules",
+        "built-in policy rules (B101 ignored in tests) (default true)",
+        "bool",
+        True,
+    ),
+    (
+        "devsecops_require",
+        "baseline entry fields that must be filled: reason owner expires",
+        "args",
+        [],
+    ),
+    (
+        "devsecops_max_acceptance_days",
+        "an accepted finding's expires may be at most this many days ahead",
+        "string",
+        "",
+    ),
     (
         "devsecops_sbom_scope",
         "SBOM components: project (declared closure) or environment",
@@ -150,30 +206,30 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     (
         "devsecops_app_start_timeout",
         "seconds the app may take to start (default 30)",
-        "string",
-        "30",
+        "float",
+        30.0,
     ),
     ("devsecops_target", "URL of an app someone else started", "string", ""),
     ("devsecops_allowed_hosts", "non-loopback hosts DAST may scan (exact names)", "args", []),
-    ("devsecops_dast_min_pages", "fewer pages with content fail the DAST status", "string", "1"),
+    ("devsecops_dast_min_pages", "fewer pages with content fail the DAST status", "int", 1),
     ("devsecops_dast_active", "run active probes in the zero-code scan", "bool", False),
     (
         "devsecops_dast_max_pages",
         "pages the crawler fetches at most (default 100)",
-        "string",
-        "100",
+        "int",
+        100,
     ),
-    ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "string", "60"),
+    ("devsecops_dast_max_seconds", "seconds a DAST scan may take (default 60)", "float", 60.0),
     ("devsecops_dast_paths", "extra start paths for the crawler", "args", []),
     (
         "devsecops_dast_engine",
-        "auto (ZAP if configured and reachable), builtin, zap",
+        "auto (ZAP if configured, else built-in), builtin, zap",
         "string",
         "auto",
     ),
     ("devsecops_zap_url", "a running ZAP daemon, e.g. http://127.0.0.1:8090", "string", ""),
     ("devsecops_zap_command", "launch ZAP for the scan, e.g. /opt/zap/zap.sh", "string", ""),
-    ("devsecops_zap_start_timeout", "seconds ZAP may take to start (default 120)", "string", "120"),
+    ("devsecops_zap_start_timeout", "seconds ZAP may take to start (default 120)", "float", 120.0),
     ("devsecops_zap_policy", "ZAP active-scan policy name (default: ZAP's own)", "string", ""),
     ("devsecops_zap_ajax_spider", "also run ZAP's AJAX spider", "bool", False),
     (
@@ -189,16 +245,56 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
         "",
     ),
     ("devsecops_secrets_history", "also scan lines added in REF..HEAD (origin/main)", "string", ""),
+    ("devsecops_zizmor", "the zizmor binary (default: beside python, then PATH)", "string", ""),
+    ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
+    ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),
+    ("devsecops_allowed_signers", "git allowed-signers file for SSH signatures", "string", ""),
 )
 
 
-def resolve(config: pytest.Config) -> Settings | None:
-    """The effective settings, or None when the plugin is not switched on for this run."""
-    enabled = config.getoption("devsecops")
-    if enabled is None:
-        enabled = bool(config.getini("devsecops"))
-    if not enabled:
+def enabled(config: pytest.Config) -> bool:
+    """Whether --devsecops (or ini `devsecops = true`) switches the plugin on for this run."""
+    value = config.getoption("devsecops")
+    if config.getoption("devsecops_explain", None):
+        return True  # asking about a finding switches the plugin on for that question
+    if value is None:
+        try:
+            value = bool(config.getini("devsecops"))
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+    return bool(value)
+
+
+def resolve(config: pytest.Config, on: bool = False) -> Settings | None:
+    """The effective settings, or None when the plugin is not switched on for this run
+    (`on`: switched on by the arguments, e.g. `pytest devsecops/bandit`)."""
+    if not (on or enabled(config)):
         return None
+    for name, _, kind, _ in INI_KEYS:  # pytest checks types lazily: check ours now, by name
+        if kind in ("int", "float", "bool"):
+            try:
+                config.getini(name)
+            except (TypeError, ValueError, pytest.UsageError) as exc:
+                raise pytest.UsageError(f"pytest-devsecops: {name}: {exc}") from None
+    try:
+        return _resolve(config)
+    except (TypeError, ValueError) as exc:  # pytest checks ini value types when they are read
+        raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
+
+
+def _resolve(config: pytest.Config) -> Settings:
+    from . import options_dast, options_image, options_policy
+    from .core.severity import Severity
+    from .settings import (
+        DEFAULT_EXCLUDES,
+        Settings,
+        parse_max_age,
+        parse_sbom_scope,
+        parse_seconds,
+        parse_secrets_engine,
+        parse_service,
+    )
+
     root = Path(config.rootpath)
     sources: list[tuple[str, str]] = []
 
@@ -225,14 +321,17 @@ def resolve(config: pytest.Config) -> Settings | None:
     osv_db = pick("devsecops_osv_db", "devsecops_osv_db")
     sbom_report = config.getoption("devsecops_sbom")
     html_report = config.getoption("devsecops_html")
-    max_age = str(config.getini("devsecops_osv_max_age_days")).strip()
+    max_age_value = config.getini("devsecops_osv_max_age_days")
+    max_age = "" if max_age_value is None else str(max_age_value).strip()
     try:
         fail_level = fail_on if isinstance(fail_on, Severity) else Severity.parse(str(fail_on))
-        timeout = parse_seconds(str(config.getini("devsecops_timeout")))
-        audit_timeout = parse_seconds(str(config.getini("devsecops_audit_timeout")))
+        timeout = parse_seconds(str(config.getini("devsecops_timeout")), "devsecops_timeout")
+        audit_timeout = parse_seconds(
+            str(config.getini("devsecops_audit_timeout")), "devsecops_audit_timeout"
+        )
         default_severity = Severity.parse(str(config.getini("devsecops_audit_default_severity")))
         service = parse_service(str(config.getini("devsecops_audit_service")).strip())
-        max_age_days = parse_days(max_age) if max_age else None
+        max_age_days = parse_max_age(max_age)
         sbom_scope = parse_sbom_scope(str(config.getini("devsecops_sbom_scope")).strip())
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
@@ -253,6 +352,7 @@ def resolve(config: pytest.Config) -> Settings | None:
         timeout=timeout,
         json_report=Path(json_report).absolute() if json_report else None,
         sarif_report=Path(sarif_report).absolute() if sarif_report else None,
+        sarif_all=bool(config.getoption("devsecops_sarif_all")),
         bandit_honour_nosec=bool(config.getini("devsecops_bandit_honour_nosec")),
         bandit_config=root / bandit_config if bandit_config else None,
         requirements=tuple(root / str(path) for path in requirements or ()),  # type: ignore[attr-defined]
@@ -274,19 +374,32 @@ def resolve(config: pytest.Config) -> Settings | None:
         dast_min_pages=min_pages,
         dast_engine=engine_choice,
         zap_rules=zap_rules,
-        trivy=_trivy_path(config, root),
         secrets_engine=secrets_engine or "auto",
         secrets_engine_set=bool(secrets_engine),
         secrets_history=str(config.getini("devsecops_secrets_history")).strip(),
         config_file=_config_file(config, root),
         image=options_image.image_settings(config),
         sources=tuple(sources),
+        policy=options_policy.policy(config, root),
+        **_iac_and_commits(config, root),
     )
 
 
-def _trivy_path(config: pytest.Config, root: Path) -> Path | None:
-    configured = str(config.getini("devsecops_trivy")).strip()
-    return (root / Path(configured).expanduser()) if configured else None
+def _iac_and_commits(config: pytest.Config, root: Path) -> dict[str, Any]:
+    """The iac/actions/commits scanners' settings (tool paths, Rego folder, commit range)."""
+
+    def ini(key: str) -> str:
+        return str(config.getini(key)).strip()
+
+    return {
+        "trivy_path": str(root / ini("devsecops_trivy")) if ini("devsecops_trivy") else "",
+        "zizmor_path": str(root / ini("devsecops_zizmor")) if ini("devsecops_zizmor") else "",
+        "rego": root / ini("devsecops_rego") if ini("devsecops_rego") else None,
+        "commit_range": ini("devsecops_commit_range"),
+        "allowed_signers": (
+            root / ini("devsecops_allowed_signers") if ini("devsecops_allowed_signers") else None
+        ),
+    }
 
 
 def _config_file(config: pytest.Config, root: Path) -> str:
@@ -301,6 +414,8 @@ def _config_file(config: pytest.Config, root: Path) -> str:
 
 def policy_settings(config: pytest.Config) -> tuple[Path, Severity, bool]:
     """Baseline path, gate and update flag: what late findings need, even with --devsecops off."""
+    from .core.severity import Severity
+
     root = Path(config.rootpath)
     baseline = config.getoption("devsecops_baseline") or config.getini("devsecops_baseline")
     fail_on = config.getoption("devsecops_fail_on") or config.getini("devsecops_fail_on")

@@ -31,7 +31,9 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         command=str(config.getini("devsecops_app_command")).strip(),
         url=str(config.getini("devsecops_target")).strip(),
         ready_path=str(config.getini("devsecops_app_ready_path")).strip() or "/",
-        start_timeout=parse_seconds(str(config.getini("devsecops_app_start_timeout"))),
+        start_timeout=parse_seconds(
+            str(config.getini("devsecops_app_start_timeout")), "devsecops_app_start_timeout"
+        ),
         allowed_hosts=tuple(config.getini("devsecops_allowed_hosts")),
         cwd=root,
     )
@@ -40,10 +42,18 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
     dast_options = DastOptions(
         active=bool(config.getini("devsecops_dast_active")),
         paths=tuple(config.getini("devsecops_dast_paths")),
-        max_pages=parse_count(str(config.getini("devsecops_dast_max_pages"))),
-        max_seconds=parse_seconds(str(config.getini("devsecops_dast_max_seconds"))),
+        max_pages=parse_count(
+            str(config.getini("devsecops_dast_max_pages")), key="devsecops_dast_max_pages"
+        ),
+        max_seconds=parse_seconds(
+            str(config.getini("devsecops_dast_max_seconds")), "devsecops_dast_max_seconds"
+        ),
     )
-    return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
+    return (
+        target,
+        dast_options,
+        parse_count(str(config.getini("devsecops_dast_min_pages")), key="devsecops_dast_min_pages"),
+    )
 
 
 def zap(config: pytest.Config, root: Path) -> tuple[EngineChoice, RuleLevels | None]:
@@ -55,7 +65,9 @@ def zap(config: pytest.Config, root: Path) -> tuple[EngineChoice, RuleLevels | N
             config.getoption("devsecops_zap_url") or config.getini("devsecops_zap_url")
         ).strip(),
         command=str(config.getini("devsecops_zap_command")).strip(),
-        start_timeout=parse_seconds(str(config.getini("devsecops_zap_start_timeout"))),
+        start_timeout=parse_seconds(
+            str(config.getini("devsecops_zap_start_timeout")), "devsecops_zap_start_timeout"
+        ),
         policy=str(config.getini("devsecops_zap_policy")).strip(),
         ajax_spider=bool(config.getini("devsecops_zap_ajax_spider")),
     )

@@ -10,21 +10,6 @@ import pytest
 from .core.severity import Severity
 from .scanners.image.config import ImageSettings
 
-INI_KEYS: tuple[tuple[str, str, str, object], ...] = (
-    (
-        "devsecops_images",
-        "container images to scan: names, docker save tarballs or OCI layout folders",
-        "args",
-        [],
-    ),
-    ("devsecops_trivy", "the trivy binary (default: beside python, then PATH)", "string", ""),
-)
-
-
-def add_ini(parser: pytest.Parser) -> None:
-    for name, help_text, kind, default in INI_KEYS:
-        parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
-
 
 def osv_databases(config: pytest.Config, root: Path) -> tuple[Path, ...]:
     """`devsecops_osv_db` may name several databases (one per ecosystem), space separated."""

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime
 import shutil
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from . import __version__, runner
-from .core import atomic, baseline_update
+from . import __version__, listing, runner, where
+from .core import atomic, baseline_update, paths
 from .core import baseline as baseline_mod
 from .core.baseline import Baseline, BaselineError, Entry
-from .core.finding import ScanResult
-from .core.policy import Decision, Policy, Verdict, decide
+from .core.finding import Finding, ScanResult
+from .core.policy import (
+    Decision,
+    Policy,
+    Verdict,
+    decide,
+    expiring_soon,
+    uncovered_entries,
+)
+from .core.redact import printable
 from .items import ScannerFile
 from .reporters.cyclonedx import CycloneDxReporter
 from .reporters.html import HtmlReporter
@@ -22,9 +35,12 @@ from .reporters.json_report import JsonReporter
 from .reporters.sarif import SarifReporter
 from .scanners.interface import ScanContext, Scanner
 from .scanners.registry import ScannerRegistry
+from .selection import Selection
 from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
+WORKER_WAIT_KEY = "devsecops_scan_wait"
+LAST_SCAN = "last-scan.json"
 
 
 class SecurityRun:
@@ -59,7 +75,7 @@ class SecurityRun:
     def results_path(self) -> Path:
         return self.workdir / "results.json"
 
-    def scan_now(self) -> None:
+    def scan_now(self, listener: runner.Listener | None = None) -> None:
         """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
         settings = self.settings
         cache = getattr(self.config, "cache", None)
@@ -71,8 +87,14 @@ class SecurityRun:
             timeout=settings.timeout,
             workdir=self.workdir,
         )
-        self.scan = runner.run_scanners(self.scanners, context)
+        self.scan = runner.run_scanners(self.scanners, context, listener)
+        if cache is not None:  # what --collect-only shows next time, without scanning
+            listing.remember(cache, self.scan)
         runner.save(self.scan, self.results_path)
+        if context.cache_dir is not None:
+            # --devsecops-explain answers from this without scanning again.
+            with contextlib.suppress(OSError):
+                runner.save(self.scan, context.cache_dir / LAST_SCAN)
         if settings.update_baseline:
             self._update_baseline()
         self._decide()
@@ -83,28 +105,68 @@ class SecurityRun:
                 settings.requirements, settings.root, self.scanned.results, settings.fix
             )
 
-    def adopt(self, path: Path) -> None:
-        """Use the controller's scan (xdist worker): never scan twice in one session."""
+    def list_only(self, why: str) -> None:
+        """`--collect-only` and friends: no tool runs and no request is sent. Items come from
+        the last run's cached results (marked as cached), else one status item per scanner."""
+        self.scan = listing.results(self.scanners, getattr(self.config, "cache", None), why)
+        runner.save(self.scan, self.results_path)
+        self._decide()
+
+    def load_cached(self) -> bool:
+        """Use the last scan saved in pytest's cache; False when there is none to use."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None:
+            return False
+        path = cache.mkdir("devsecops") / LAST_SCAN
+        try:
+            self.scan = runner.load(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self._decide()
+        return True
+
+    def adopt(self, path: Path, wait: float = 0.0) -> None:
+        """Use the controller's scan (xdist worker): never scan twice in one session. Workers
+        start while the controller scans, so the file may take up to `wait` seconds to appear."""
+        deadline = time.monotonic() + wait
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.scan = runner.load(path)
         self._decide()
 
+    def policy(self) -> Policy:
+        """The decision rules of this run: gate, policy rules, acceptance rules."""
+        config = self.settings.policy
+        return Policy(
+            self.settings.fail_on,
+            self.scanned.today,
+            self.settings.strict_baseline,
+            rules=config.all_rules,
+            require=config.require,
+            max_acceptance_days=config.max_acceptance_days,
+        )
+
     def _decide(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
-        self.decisions = decide(self.scanned.results, self.baseline, policy)
+        self.decisions = decide(self.scanned.results, self.baseline, self.policy())
 
     def _update_baseline(self) -> None:
-        policy = Policy(self.settings.fail_on, self.scanned.today, self.settings.strict_baseline)
+        policy = self.policy()
         decisions = decide(self.scanned.results, self.baseline, policy)
+        horizon = policy.max_acceptance_days
+        expires = policy.today + datetime.timedelta(days=horizon) if horizon is not None else None
         additions = [
-            Entry.for_finding(d.found)
+            dataclasses.replace(Entry.for_finding(d.found), expires=expires)
             for d in decisions
             if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
+            # Nothing a baseline entry could change: a policy rule fails or reports it anyway.
+            and (d.rule is None or d.rule.action == "gate")
         ]
         removals = [
             d.entry.fingerprint for d in decisions if d.verdict is Verdict.STALE and d.entry
         ]
+        kept = _kept_note(len(uncovered_entries(self.scanned.results, self.baseline)))
         if not additions and not removals and self.baseline.exists:
-            self.baseline_note = "baseline already up to date; not rewritten"
+            self.baseline_note = f"baseline already up to date; not rewritten{kept}"
             return
         try:
             text = baseline_update.render(self.baseline, additions, removals)
@@ -119,10 +181,41 @@ class SecurityRun:
         self.baseline = baseline_mod.parse(self.settings.baseline, text.encode("utf-8"))
         self.baseline_note = (
             f"baseline updated: {len(additions)} added, {len(removals)} removed "
-            f"({self.settings.relative(self.settings.baseline)})"
+            f"({self.settings.relative(self.settings.baseline)}){kept}"
         )
 
-    def collectors(self, session: pytest.Session) -> list[ScannerFile]:
+    def note_also_seen(self, findings: Sequence[Finding]) -> None:
+        """Findings the test traffic saw too: one finding, both sources, in the reports."""
+        keys = {(finding.rule, finding.identity) for finding in findings}
+        source = ("also seen in", "the test traffic (devsecops_http)")
+        self.decisions = [
+            dataclasses.replace(
+                d, finding=dataclasses.replace(d.finding, details=(*d.finding.details, source))
+            )
+            if d.finding is not None and (d.finding.rule, d.finding.identity) in keys
+            else d
+            for d in self.decisions
+        ]
+
+    def expiring_lines(self) -> list[str]:
+        """Acceptances that run out within 14 days, so they are renewed before they fail."""
+        if self.scan is None:
+            return []
+        soon = expiring_soon(self.baseline, self.scan.today)
+        if not soon:
+            return []
+        baseline = self.settings.relative(self.settings.baseline)
+        lines = [f"expiring soon: {len(soon)} acceptance(s) in {baseline} within 14 days"]
+        lines.extend(
+            f"  {entry.expires} {entry.scanner} {entry.rule} in {printable(entry.path) or '-'} "
+            f"(owner: {printable(entry.owner) or 'nobody'}; {baseline}:{entry.line})"
+            for entry in soon[:20]
+        )
+        return lines
+
+    def collectors(
+        self, session: pytest.Session, selection: Selection | None = None
+    ) -> list[ScannerFile]:
         """One virtual `devsecops/<scanner>` file per scanner, in a stable order."""
         view = {
             "baseline": self.settings.relative(self.settings.baseline),
@@ -139,6 +232,7 @@ class SecurityRun:
                 view=view,
             )
             for result in self.scanned.results
+            if selection is None or selection.wants_scanner(result.scanner)
         ]
 
     def report(self) -> Report:
@@ -150,6 +244,11 @@ class SecurityRun:
             plugin_version=__version__,
             results=self.scanned.results + extra_results,
             decisions=tuple(self.decisions) + extra_decisions,
+            repo_root=where.repo_root(self.settings.root),
+            config_file=self.settings.config_file,
+            app_declared_in=where.app_declaration(
+                self.config, self.settings.root, self.settings.config_file
+            ),
         )
 
     def write_reports(self) -> list[str]:
@@ -157,7 +256,7 @@ class SecurityRun:
         problems = []
         wanted: list[tuple[Path | None, Reporter]] = [
             (self.settings.json_report, JsonReporter()),
-            (self.settings.sarif_report, SarifReporter()),
+            (self.settings.sarif_report, SarifReporter(include_all=self.settings.sarif_all)),
             (
                 self.settings.sbom_report,
                 CycloneDxReporter(
@@ -173,16 +272,26 @@ class SecurityRun:
             if path is None or self.scan is None:
                 continue
             try:
-                if path.is_symlink() or (path.exists() and not path.is_file()):
-                    raise atomic.UnsafePathError(f"{path} is a link or not a regular file")
-                path.parent.mkdir(parents=True, exist_ok=True)
+                explicit = paths.given_on_command_line(self.config.invocation_params.args, path)
+                path = paths.report_destination(path, self.settings.root, explicit)
                 atomic.write_atomic(path, reporter.render(self.report()).encode("utf-8"))
-            except (OSError, atomic.UnsafePathError) as exc:
+            except (OSError, atomic.UnsafePathError, paths.PathRefused) as exc:
                 problems.append(f"could not write {path}: {exc}")
+            except ImportError as exc:  # an optional library (the SBOM's) is not installed
+                problems.append(
+                    f"could not write {path}: {exc.name or exc} is not installed; "
+                    "install the extra: pip install 'pytest-devsecops[sbom]'"
+                )
         return problems
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _kept_note(count: int) -> str:
+    if not count:
+        return ""
+    return f"; kept {count} entr{'y' if count == 1 else 'ies'} not covered by this run"
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -201,3 +310,9 @@ def worker_scan_path(config: pytest.Config) -> Path | None:
     if workerinput is None or WORKER_INPUT_KEY not in workerinput:
         return None
     return Path(workerinput[WORKER_INPUT_KEY])
+
+
+def worker_scan_wait(config: pytest.Config) -> float:
+    """How long an xdist worker waits for the controller's scan (the controller says)."""
+    workerinput = getattr(config, "workerinput", None) or {}
+    return float(workerinput.get(WORKER_WAIT_KEY, 0.0))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
+from .core.policy_file import PolicyConfig
 from .core.severity import Severity
 from .dast.interface import DastOptions
 from .dast.rules_file import RuleLevels
@@ -13,6 +15,13 @@ from .dast.zap.selection import EngineChoice
 from .scanners.image.config import ImageSettings
 
 DEFAULT_BASELINE = ".devsecops-baseline.yml"
+# Upper bounds that no real setting reaches; larger values are typos or attempts to disable a
+# limit by making it astronomically large (a `timeout` of 1e308 seconds never fires).
+MAX_SECONDS = 7 * 24 * 3600.0
+MAX_DAYS = 100 * 366
+MAX_COUNT = 1_000_000
+DEFAULT_OSV_MAX_AGE_DAYS = 30
+NO_LIMIT = ("off", "none", "never")
 DEFAULT_EXCLUDES = (
     ".git",
     ".hg",
@@ -48,6 +57,7 @@ class Settings:
     timeout: float = 600.0
     json_report: Path | None = None
     sarif_report: Path | None = None
+    sarif_all: bool = False  # also accepted/below-gate findings, with suppressions
     bandit_honour_nosec: bool = False
     bandit_config: Path | None = None
     requirements: tuple[Path, ...] = ()
@@ -57,7 +67,7 @@ class Settings:
     audit_timeout: float = 15.0
     audit_default_severity: Severity = Severity.HIGH
     audit_skip: tuple[str, ...] = ()
-    osv_max_age_days: int | None = None
+    osv_max_age_days: int | None = DEFAULT_OSV_MAX_AGE_DAYS
     sbom_report: Path | None = None
     html_report: Path | None = None
     import_patterns: tuple[str, ...] = ()  # SARIF files to import, globs under the rootdir
@@ -68,13 +78,18 @@ class Settings:
     dast_min_pages: int = 1
     dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
     zap_rules: RuleLevels | None = None
-    trivy: Path | None = None  # ini devsecops_trivy; None: beside Python, then PATH
     secrets_engine: str = "auto"
     secrets_engine_set: bool = False  # the ini named an engine: a missing tool is an error
     secrets_history: str = ""
+    trivy_path: str = ""  # ini devsecops_trivy: the trivy binary ('' = find it)
+    zizmor_path: str = ""  # ini devsecops_zizmor: the zizmor binary ('' = find it)
+    commit_range: str = ""  # ini devsecops_commit_range: '' = the commits scanner does not run
+    allowed_signers: Path | None = None
+    rego: Path | None = None  # ini devsecops_rego: a folder of custom trivy checks
     config_file: str = ""  # the ini file, repository-relative: where DAST findings are "located"
     image: ImageSettings = dataclasses.field(default_factory=ImageSettings)
     sources: tuple[tuple[str, str], ...] = ()
+    policy: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
 
     def describe(self) -> str:
         """The one-line summary shown in pytest's header."""
@@ -97,29 +112,48 @@ def parse_scanner_list(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def parse_seconds(text: str) -> float:
+def parse_seconds(text: str, key: str = "") -> float:
+    """A finite number of seconds > 0 and at most a week; the error names `key` when given."""
+    lead = f"{key} = {text!r}: " if key else ""
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise ValueError(f"expected a positive number of seconds, got {text!r}")
+        raise ValueError(f"{lead}expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{lead}expected a positive number of seconds, got {text!r}")
+    if value > MAX_SECONDS:
+        raise ValueError(
+            f"{lead}expected at most {int(MAX_SECONDS)} seconds (a week), got {text!r}"
+        )
     return value
 
 
-def parse_days(text: str) -> int:
-    return parse_count(text, "days")
+def parse_days(text: str, key: str = "") -> int:
+    return parse_count(text, "days", key, MAX_DAYS)
 
 
-def parse_count(text: str, unit: str = "") -> int:
-    """A whole number >= 0; the error names what was expected."""
+def parse_max_age(text: str, key: str = "devsecops_osv_max_age_days") -> int | None:
+    """Days, or None for an explicit `off`; empty means the documented default."""
+    text = text.strip()
+    if not text:
+        return DEFAULT_OSV_MAX_AGE_DAYS
+    if text.lower() in NO_LIMIT:
+        return None
+    return parse_days(text, key)
+
+
+def parse_count(text: str, unit: str = "", key: str = "", maximum: int = MAX_COUNT) -> int:
+    """A whole number >= 0 and <= `maximum`; the error names what was expected."""
+    lead = f"{key} = {text!r}: " if key else ""
     what = f"a whole number of {unit}" if unit else "a whole number"
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"expected {what}, got {text!r}") from None
+        raise ValueError(f"{lead}expected {what}, got {text!r}") from None
     if value < 0:
-        raise ValueError(f"expected {what} >= 0, got {text!r}")
+        raise ValueError(f"{lead}expected {what} >= 0, got {text!r}")
+    if value > maximum:
+        raise ValueError(f"{lead}expected {what} <= {maximum}, got {text!r}")
     return value
 
 

@@ -83,7 +83,7 @@ def test_a_scanner_that_raises_fails_its_status_and_the_rest_runs(project: pytes
         [
             "broken could not complete its scan: the scanner raised RuntimeError('boom')",
             "next step: this is a bug in the scanner plugin*",
-            "broken: ERROR; 0 findings",
+            "broken: ERROR*; 0 findings",
         ]
     )
 

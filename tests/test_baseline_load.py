@@ -66,6 +66,16 @@ def test_a_missing_file_is_an_empty_baseline(tmp_path: Path) -> None:
         (entry_text(scanner='""'), 3, "no 'scanner'"),
         (b"version: 1\nfindings:\n  - ok\n", 3, "must be a mapping"),
         (b"version: 1\nfindings: []\n# \xff\n", 3, "not valid UTF-8"),
+        (
+            entry_text(expire="2030-01-31"),
+            6,
+            "unknown key 'expire' in an entry (did you mean 'expires'?)",
+        ),
+        (entry_text(Owner="ann"), 6, "unknown key 'Owner'"),
+        (b"version: &v 1\nfindings: []\n", 1, "anchor"),
+        (entry_text(reason="&why reviewed"), 6, "anchor"),
+        (b"version: 1\nfindings: " + b"[" * 5000, 2, "nested more than 16 levels"),
+        (b"version: 1\nfindings:\n" + b"  - " * 3000 + b"x\n", 3, "nested more than 16 levels"),
     ],
 )
 def test_bad_baselines_name_file_line_and_problem(
@@ -116,3 +126,26 @@ def test_oversized_and_symlinked_baselines_are_refused(tmp_path: Path) -> None:
     link.symlink_to(big)
     with pytest.raises(BaselineError, match="symbolic link"):
         load(link)
+
+
+def test_a_misspelt_key_is_a_usage_error_naming_file_line_and_key(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ndevsecops_scanners = ["bandit"]\n')
+    (pytester.path / ".devsecops-baseline.yml").write_bytes(entry_text(expire="2030-01-31"))
+    result = pytester.runpytest("--devsecops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*.devsecops-baseline.yml:6: unknown key 'expire' in an entry*"])
+
+
+def test_a_deeply_nested_baseline_is_a_usage_error_not_a_crash(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ndevsecops_scanners = ["bandit"]\n')
+    (pytester.path / ".devsecops-baseline.yml").write_bytes(
+        b"version: 1\nfindings: " + b"[" * 50000
+    )
+    result = pytester.runpytest("--devsecops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nested more than 16 levels deep*"])
+    assert "RecursionError" not in result.stdout.str() + result.stderr.str()

@@ -191,6 +191,8 @@ def test_traffic_findings_reach_the_report_files(web_project: pytest.Pytester) -
     report = json.loads((web_project.path / "r.json").read_text())
     assert [s["name"] for s in report["scanners"]] == ["dast", "dast-traffic"]
     traffic = [f for f in report["findings"] if f["rule"] == "10038-1"]
-    assert len(traffic) == 2  # once from the zero-code scan, once from the tests' traffic
+    assert len(traffic) == 1  # seen by the zero-code scan and the tests' traffic: one finding
+    assert traffic[0]["scanner"] == "dast"
+    assert traffic[0]["details"]["also seen in"] == "the test traffic (devsecops_http)"
     runs = json.loads((web_project.path / "r.sarif").read_text())["runs"]
     assert [run["tool"]["driver"]["name"] for run in runs] == ["dast", "dast-traffic"]

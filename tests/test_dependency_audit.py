@@ -26,6 +26,8 @@ def audit_project(pytester: pytest.Pytester) -> pytest.Pytester:
         devsecops_scanners = ["pip-audit"]
         devsecops_requirements = ["requirements.txt"]
         devsecops_osv_db = "osv"
+        # tests/data/osv is a frozen fixture (newest record 2024-09-01), not a live feed.
+        devsecops_osv_max_age_days = "off"
         """
     )
     return pytester
@@ -230,6 +232,7 @@ def test_acceptance_against_the_pypa_snapshot(pytester: pytest.Pytester) -> None
         devsecops_scanners = ["pip-audit"]
         devsecops_requirements = ["requirements.txt"]
         devsecops_osv_db = "{SHARED_DB}"
+        devsecops_osv_max_age_days = "off"  # a frozen snapshot
         """
     )
     ours = pytester.runpytest("--devsecops", "--devsecops-json", "ours.json")
@@ -286,3 +289,94 @@ def test_a_database_with_no_pypi_records_is_not_a_clean_audit(
     result = audit_project.runpytest("--devsecops", "-o", "devsecops_osv_db=wrongdb")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*holds no PyPI advisories*"])
+
+
+def test_an_old_database_fails_by_default(audit_project: pytest.Pytester) -> None:
+    """No setting at all: the documented default of 30 days applies."""
+    result = audit_project.runpytest("--devsecops", "-o", "devsecops_osv_max_age_days=")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*the offline OSV database is * days old (newest record 2024-09-01), older than "
+            "devsecops_osv_max_age_days=30*"
+        ]
+    )
+
+
+def test_a_future_dated_record_cannot_make_an_old_database_pass(
+    audit_project: pytest.Pytester,
+) -> None:
+    (audit_project.path / "osv" / "FUTURE-1.json").write_text(
+        json.dumps({"id": "FUTURE-1", "modified": "2999-01-01T00:00:00Z", "affected": []})
+    )
+    (audit_project.path / "osv" / "BADDATE-1.json").write_text(
+        json.dumps({"id": "BADDATE-1", "modified": "soon", "affected": []})
+    )
+    result = audit_project.runpytest("--devsecops", "-o", "devsecops_osv_max_age_days=30")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*1 record(s) dated in the future, ignored for the database's age: "
+            "FUTURE-1.json (2999-01-01)*",
+            "*newest record 2024-09-01*",
+            "*advisory BADDATE-1.json: record problem: 'modified' is not an RFC 3339 date*",
+        ]
+    )
+
+
+def test_a_record_of_an_unknown_schema_is_a_gap_not_a_clean_result(
+    audit_project: pytest.Pytester,
+) -> None:
+    (audit_project.path / "osv" / "NEXT-1.json").write_text(
+        json.dumps({"id": "NEXT-1", "schema_version": "2.0.0", "modified": "2024-01-01"})
+    )
+    result = audit_project.runpytest("--devsecops", "-k", "status")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*advisory NEXT-1.json: record problem: unsupported OSV schema*"])
+
+
+@pytest.mark.parametrize(
+    ("record", "logged"),
+    [
+        (
+            {
+                "id": "NEXT-9",
+                "schema_version": "2.0.0",
+                "modified": "2024-01-01T00:00:00Z",
+                "affected": [
+                    {"package": {"name": "safe-lib", "ecosystem": "PyPI"}, "versions": ["1.0"]}
+                ],
+            },
+            "Unsupported OSV schema version: 2.0.0",
+        ),
+        (
+            {"id": "BROKEN-9", "modified": "2024-01-01T00:00:00Z"},
+            "OSV vuln entry 'BROKEN-9' is missing 'affected' list",
+        ),
+    ],
+)
+def test_an_answer_pip_audit_drops_is_a_gap_for_that_dependency(
+    audit_project: pytest.Pytester, tmp_path: Path, record: dict[str, object], logged: str
+) -> None:
+    database = tmp_path / "db"
+    shutil.copytree(DATA, database)
+    (database / "safe-lib").mkdir()
+    (database / "safe-lib" / "record.json").write_text(json.dumps(record))
+    with osv_api.serve(database) as (url, _):
+        result = audit_project.runpytest(
+            "--devsecops",
+            "-o",
+            "devsecops_osv_db=",
+            "-o",
+            "devsecops_audit_service=osv",
+            "-o",
+            f"devsecops_osv_url={url}",
+        )
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "1 dependency could not be scanned (2 were):",
+            f"  safe-lib==1.0: osv advisory service failed: the advisory service answered with a "
+            f"record pip-audit cannot read: {logged}",
+        ]
+    )

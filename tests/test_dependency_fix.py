@@ -80,6 +80,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
             devsecops_scanners = ["pip-audit"]
             devsecops_requirements = ["requirements.txt", "pyproject.toml", "pylock.toml"]
             devsecops_osv_db = "advisories"
+            devsecops_osv_max_age_days = "off"  # a frozen fixture, not a live feed
             """
         )
     )

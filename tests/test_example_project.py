@@ -15,11 +15,13 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 5 status items. Failing (the demo gates at "low"):
+    # Passing: 4 functional tests and 7 status items. Failing (the demo gates at "low"):
     # 6 bandit + 9 dependency + 7 secrets + 13 DAST items, the in-test DAST scan with its 13
-    # subtests, 6 site-wide findings on the functional tests' own traffic, and 7 container
-    # image items.
-    result.assert_outcomes(passed=9, failed=62)
+    # subtests, the 6 site-wide findings on the functional tests' own traffic, which the DAST
+    # scan reported too (once each, under devsecops/dast, with both sources), 7 image items,
+    # 39 infrastructure findings (Dockerfile, Kubernetes, Terraform and the two custom Rego
+    # checks) and 5 workflow ones.
+    result.assert_outcomes(passed=11, failed=100)
     result.stdout.fnmatch_lines_random(
         [
             "bandit *: 6 files scanned*, complete; 6 findings: 6 failed*",
@@ -39,13 +41,28 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/dast::40018[[]GET /orders customer[]]*",
             "FAILED devsecops/dast::20019-1[[]GET /go next[]]*",
             "SUBFAILED[[]40012[[]GET /search q[]][]] tests/test_web.py::test_web_front_end_passes_a_dast_scan*",
-            "FAILED devsecops/dast-traffic::10038-1[[]site-wide[]]*",
+            "FAILED devsecops/dast::10038-1[[]site-wide[]]*",
+            "test traffic: 2 URLs checked, complete; 0 findings",
+            "trivy * (embedded checks + 2 Rego files from policies): 5 configuration files "
+            "scanned*, complete; 39 findings: 39 failed*",
+            "zizmor *: 2 workflow files scanned*, complete; 5 findings: 5 failed*",
+            "FAILED devsecops/iac::DS-0002[[]Dockerfile[]]*",
+            "FAILED devsecops/iac::KSV-0017[[]k8s/deployment.yaml[]]*",
+            "FAILED devsecops/iac::AWS-0107[[]terraform/main.tf:aws_security_group.ssh[]]*",
+            "FAILED devsecops/iac::USER-001[[]terraform/main.tf:aws_s3_bucket.uploads[]]*",
+            "FAILED devsecops/iac::USER-002[[]Dockerfile[]]*",
+            "FAILED devsecops/actions::template-injection[[].github/workflows/pr-comment.yml:17[]]*",
+            "FAILED devsecops/actions::dangerous-triggers[[].github/workflows/pr-comment.yml:6[]]*",
             "trivy + OSV *: 1 image scanned*, complete; 7 findings: 7 failed*",
             "FAILED devsecops/image::DEBIAN-CVE-2024-0727[[]shop:1.0 openssl@3.0.11-1~deb12u2[]]*",
             "FAILED devsecops/image::DS-0002[[]shop:1.0[]]*",
             "FAILED devsecops/image::secret-aws-access-key-id[[]shop:1.0 /app/settings.py[]]*",
         ]
     )
+    result.stdout.no_fnmatch_line("FAILED devsecops/dast-traffic::*")
+    # The hardened twins stay clean.
+    failed = [line for line in result.outlines if line.startswith("FAILED")]
+    assert not [line for line in failed if "hardened/" in line or "workflows/ci.yml" in line]
     for decoy in ("/safe-search", "/help/passwd", "/sql-help", "/safe-go"):
         assert not [line for line in result.outlines if line.startswith("FAILED") and decoy in line]
     # The planted secrets are shown masked, never in clear.

@@ -60,7 +60,7 @@ def test_packages_config_and_secrets_of_a_debian_image(debian_project: pytest.Py
         assert absent not in output
     assert FAKE_KEY not in output
     assert FAKE_KEY not in report.read_text()
-    assert 'AWS_ACCESS_KEY_ID = "********************"' in output
+    assert 'AWS_ACCESS_KEY_ID = "***"' in output  # trivy's masked line, masked again by us
     image_run = next(
         run for run in json.loads(report.read_text())["scanners"] if run["name"] == "image"
     )

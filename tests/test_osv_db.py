@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -76,3 +77,94 @@ def test_a_path_that_is_not_a_database_is_an_error(tmp_path: Path, name: str) ->
         (tmp_path / name).write_text("hello")
     with pytest.raises(osv_db.DatabaseError):
         osv_db.load(tmp_path / name)
+
+
+def record(name: str, modified: str, **extra: object) -> str:
+    fields = {
+        "id": name,
+        "modified": modified,
+        "affected": [
+            {
+                "package": {"name": "p", "ecosystem": "PyPI"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+            }
+        ],
+        **extra,
+    }
+    return json.dumps({key: value for key, value in fields.items() if value is not None})
+
+
+def test_future_dated_records_do_not_make_the_database_look_new(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text(record("OLD-1", "2024-01-01T00:00:00Z"))
+    (tmp_path / "future.json").write_text(record("NEW-1", "2999-01-01T00:00:00Z"))
+    database = osv_db.load(tmp_path)
+    today = datetime.date(2024, 3, 1)
+    assert database.age_days(today) == 60
+    assert database.newest_on(today) == "2024-01-01"
+    assert database.future(today) == (("2999-01-01", "future.json"),)
+
+
+def test_an_invalid_date_is_named_and_the_rest_still_counts(tmp_path: Path) -> None:
+    (tmp_path / "good.json").write_text(record("A-1", "2024-01-01T00:00:00Z"))
+    (tmp_path / "bad.json").write_text(record("B-1", "yesterday-ish"))
+    (tmp_path / "none.json").write_text(record("C-1", None))
+    database = osv_db.load(tmp_path)
+    problems = dict(database.problems)
+    assert set(problems) == {"bad.json", "none.json"}
+    assert "not an RFC 3339 date: 'yesterday-ish'" in problems["bad.json"]
+    assert database.age_days(datetime.date(2024, 1, 2)) == 1
+    assert len(database.advisories_for("p")) == 3  # the advisories themselves are still used
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\xff\xfe", "codec"),
+        (b"[" * 100_000, "nested deeper than"),
+        (
+            json.dumps({"id": "X", "modified": "2024-01-01", "affected": 5}).encode(),
+            "no 'affected'",
+        ),
+        (json.dumps({"id": "X", "modified": "2024-01-01"}).encode(), "no 'affected' list"),
+        (
+            json.dumps({"id": "X", "schema_version": "2.0.0", "affected": []}).encode(),
+            "unsupported OSV schema_version '2.0.0'",
+        ),
+        (json.dumps({"id": "X", "affected": [{"package": 1}]}).encode(), "object has no attribute"),
+    ],
+)
+def test_one_malformed_record_is_named_and_skipped(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    shutil.copytree(DATA, tmp_path / "db")
+    (tmp_path / "db" / "zz.json").write_bytes(content)
+    database = osv_db.load(tmp_path / "db")
+    assert problem in dict(database.problems)["zz.json"]
+    assert len(database.advisories_for("acme-parser")) == 3
+
+
+def test_the_age_survives_the_cache(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "a.json").write_text(record("A-1", "2024-01-01T00:00:00Z"))
+    (tmp_path / "db" / "f.json").write_text(record("F-1", "2999-01-01T00:00:00Z"))
+    osv_db.load(tmp_path / "db", tmp_path / "cache")
+    warm = osv_db.load(tmp_path / "db", tmp_path / "cache")
+    assert warm.cached
+    assert warm.age_days(datetime.date(2024, 1, 11)) == 10
+
+
+def test_the_canary_finds_its_probe_advisory() -> None:
+    from pytest_devsecops.core.severity import Severity
+    from pytest_devsecops.scanners.dependencies import canary
+
+    assert canary.check(Severity.HIGH) == ""
+
+
+def test_a_broken_matcher_fails_the_canary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_devsecops.core.severity import Severity
+    from pytest_devsecops.scanners.dependencies import canary, osv
+
+    monkeypatch.setattr(osv, "affects", lambda *args: False)
+    assert "missed" in canary.check(Severity.HIGH)
+    monkeypatch.setattr(osv, "affects", lambda *args: True)
+    assert "wrongly matched" in canary.check(Severity.HIGH)

@@ -49,6 +49,7 @@ def test_each_verdict() -> None:
         "bandit",
         "1",
         findings=(finding("n"), finding("l", Severity.LOW), finding("a"), finding("e")),
+        coverage=Coverage(scanned=("a.py",)),
     )
     assert verdicts(
         result, entry("a", TODAY), entry("e", TODAY - datetime.timedelta(days=1)), entry("s")

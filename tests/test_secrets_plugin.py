@@ -146,7 +146,9 @@ def test_an_unknown_history_ref_fails_the_status(history_project: pytest.Pyteste
         "--devsecops", "-p", "no:cacheprovider", "-o", "devsecops_secrets_history=origin/nowhere"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the ref 'origin/nowhere' does not exist*", "*fetch-depth: 0*"])
+    result.stdout.fnmatch_lines(
+        ["*the history ref 'origin/nowhere' does not exist*", "*fetch-depth: 0*"]
+    )
 
 
 def test_a_shallow_clone_without_the_ref_fails_with_the_fix(
@@ -204,11 +206,12 @@ def test_the_default_scanner_set_without_trivy_skips_visibly(
     )
     result.stdout.fnmatch_lines_random(
         [
-            "SKIPPED * secrets did not run: trivy was not found; pip install *pytest-devsecops[[]trivy[]]*",
-            "trivy + ours: SKIPPED, trivy was not found; 0 findings",
+            "SKIPPED * secrets did not run: trivy was not found; to run it: pip install *pytest-devsecops[[]trivy[]]*",
+            "trivy: SKIPPED, trivy was not found; to run it: pip install *",
         ]
     )
     assert "PASSED devsecops/secrets::status" not in result.stdout.str()
     report = json.loads((pytester.path / "out.json").read_text())
     secrets = next(s for s in report["scanners"] if s["name"] == "secrets")
-    assert (secrets["status"], secrets["unavailable"]) == ("skipped", "trivy was not found")
+    assert secrets["status"] == "skipped"
+    assert secrets["error"].startswith("trivy was not found; to run it: pip install")

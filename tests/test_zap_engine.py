@@ -141,12 +141,14 @@ def test_zap_not_listening(zap_project: pytest.Pytester, closed_url: str) -> Non
     auto = zap_project.runpytest(
         "--devsecops", "--devsecops-zap-url", url, "-o", "devsecops_dast_engine=auto", "-v"
     )
+    # auto is no quieter: a configured ZAP that does not answer fails, never a silent fallback.
     auto.stdout.fnmatch_lines_random(
         [
-            "devsecops/dast::status PASSED*",
-            "built-in engine (ZAP not reachable: *): * pages scanned*, complete*",
+            "devsecops/dast::status FAILED*",
+            "*ZAP at * closed the connection or is not listening*",
         ]
     )
+    assert "built-in engine" not in auto.stdout.str()
 
 
 def test_nothing_crawled_is_not_clean(zap_project: pytest.Pytester, closed_url: str) -> None:

@@ -9,10 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows has no fcntl; writes are still atomic.
-    fcntl = None  # type: ignore[assignment]
+from filelock import FileLock
+
+LOCK_TIMEOUT = 120.0  # seconds to wait for another writer of the same folder
 
 
 class UnsafePathError(Exception):
@@ -45,30 +44,52 @@ def check_destination(path: Path, root: Path) -> Path:
 
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `folder` so concurrent writers take turns."""
-    if fcntl is None:  # pragma: no cover
+    """Hold an exclusive lock for `folder` so concurrent writers take turns (any platform).
+
+    The lock file lives in a private per-user folder under the temp dir, not in the project,
+    so nothing is left beside the baseline; a waiting writer gives up after LOCK_TIMEOUT with
+    a `TimeoutError` (an OSError, reported like any write failure).
+    """
+    with FileLock(_lock_file(folder), timeout=LOCK_TIMEOUT):
         yield
-        return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+
+
+def _lock_file(folder: Path) -> Path:
+    owner = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    base = Path(tempfile.gettempdir()) / f"pytest-devsecops-locks-{owner}"
+    base.mkdir(mode=0o700, exist_ok=True)
+    # Another user's folder (or a link to one) could trick us into locking its files.
+    if base.is_symlink() or (hasattr(os, "getuid") and base.stat().st_uid != os.getuid()):
+        raise UnsafePathError(f"{base} is not a private folder of this user")
+    key = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogatepass")).hexdigest()
+    return base / f"{key[:32]}.lock"
+
+
+def _new_file_mode() -> int:
+    """What `open()` would give a new file: 0o666 less the umask (mkstemp gives 0o600)."""
+    try:  # Linux says it without changing anything
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere read it by setting it; a restrictive placeholder keeps the race harmless.
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temp file beside `path`, fsync it, then rename it over `path`."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    # An existing file keeps its mode; a new one gets the user's umask, like any new file.
+    mode = path.stat().st_mode & 0o777 if path.exists() else _new_file_mode()
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -88,6 +109,12 @@ def replace_if_unchanged(path: Path, data: bytes, expected_sha256: str, root: Pa
             write_atomic(proposed, data)
             raise ConcurrentEditError(target, proposed)
         write_atomic(target, data)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(current)
+    return current
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import hashlib
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ SCHEMA_VERSION = 1
 MAX_BYTES = 5 * 1024 * 1024
 REQUIRED_KEYS = ("fingerprint", "scanner", "rule")
 KNOWN_KEYS = (*REQUIRED_KEYS, "path", "title", "severity", "reason", "owner", "expires")
+MAX_DEPTH = 16  # the schema needs 3 levels; anything deeper is not a baseline
 _FINGERPRINT = re.compile(r"^[0-9a-f]{24}$")
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
@@ -126,6 +128,7 @@ def parse(path: Path, raw: bytes) -> Baseline:
         line = raw[: exc.start].count(b"\n") + 1
         raise BaselineError(path, line, "is not valid UTF-8") from exc
     try:
+        _check_events(path, text)
         # The composer builds nodes only: no Python object is ever constructed from them.
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -172,6 +175,29 @@ def parse(path: Path, raw: bytes) -> Baseline:
         findings_line=findings_key.start_mark.line,
         findings_inline_empty=bool(findings.flow_style and not findings.value),
     )
+
+
+def _check_events(path: Path, text: str) -> None:
+    """Refuse anchors, aliases and deep nesting from the event stream, before composing.
+
+    The composer recurses once per nesting level (a few thousand `[` would exhaust Python's
+    stack) and forgets anchors that nothing refers to; the event stream has neither problem.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise BaselineError(
+                path, line, "uses YAML anchors or aliases; the baseline must be plain data"
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise BaselineError(
+                    path, line, f"is nested more than {MAX_DEPTH} levels deep; not a baseline"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _reject_unsafe(path: Path, root: yaml.Node) -> None:
@@ -225,6 +251,16 @@ def _is_null(node: yaml.Node) -> bool:
 def _entry(path: Path, node: yaml.Node) -> Entry:
     fields = _mapping(path, node, "each entry under 'findings'")
     line = node.start_mark.line + 1
+    for name, (key, _) in fields.items():
+        if name not in KNOWN_KEYS:
+            hint = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
+            raise BaselineError(
+                path,
+                key.start_mark.line + 1,
+                f"unknown key {name!r} in an entry"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; an entry has only {', '.join(KNOWN_KEYS)}",
+            )
     values = {name: _scalar(path, value, repr(name)) for name, (_, value) in fields.items()}
     for name in REQUIRED_KEYS:
         if not values.get(name):

@@ -24,6 +24,8 @@ class Location:
         if self.url:
             parts = [self.method, self.url] + ([f"param {self.param}"] if self.param else [])
             return " ".join(part for part in parts if part)
+        if self.path == ".":
+            return ". (the repository)"  # e.g. a commit: no file to point at
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
@@ -127,14 +129,14 @@ class ScanResult:
     notes: tuple[str, ...] = ()
     duration: float = 0.0
     components: tuple[Component, ...] = ()
-    # Set when an optional tool is missing on the default scanner set: the status item is
-    # skipped with this text (how to install it), which is visible and never a pass.
+    # The scanner did not run (its tool is missing) and was not named explicitly: why, and
+    # how to install it. Its status item is skipped, never passed.
     unavailable: str = ""
 
     @property
     def complete(self) -> bool:
         """True only when the scan ran and covered everything it was asked to."""
-        return not self.error and not self.coverage.gaps and not self.unavailable
+        return not self.error and not self.unavailable and not self.coverage.gaps
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,5 +177,5 @@ class ScanResult:
             notes=tuple(data["notes"]),
             duration=data["duration"],
             components=tuple(Component(**item) for item in data.get("components", ())),
-            unavailable=str(data.get("unavailable", "")),
+            unavailable=data.get("unavailable", ""),
         )

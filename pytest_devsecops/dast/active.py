@@ -15,19 +15,26 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from .html import Form
 from .http import HttpClient, Response
 from .passive import Alert
+from .textscan import Anchored
 
 # Messages databases and their drivers print when a quote breaks a statement.
-_SQL_ERRORS = re.compile(
-    r"(?i)("
-    r"sqlite3\.OperationalError|unrecognized token|near \"[^\"]*\": syntax error|"
-    r"SQLite3::SQLException|"
-    r"unterminated quoted string|syntax error at or near|psycopg2\.errors\.\w+|PG::SyntaxError|"
-    r"You have an error in your SQL syntax|MySQLSyntaxErrorException|Warning: mysqli?_|"
-    r"Unclosed quotation mark after the character string|Incorrect syntax near|"
-    r"ORA-\d{5}|quoted string not properly terminated|SQLSTATE\[|org\.hibernate\.\w+Exception"
-    r")"
-)
-_PASSWD = re.compile(r"root:[^:\n]*:0:0:")
+_SQL_ERRORS = Anchored(
+    re.compile(
+        r"(?i)("
+        r"sqlite3\.OperationalError|unrecognized token|near \"[^\"]{0,200}\": syntax error|"
+        r"SQLite3::SQLException|"
+        r"unterminated quoted string|syntax error at or near|psycopg2\.errors\.\w+|PG::SyntaxError|"
+        r"You have an error in your SQL syntax|MySQLSyntaxErrorException|Warning: mysqli?_|"
+        r"Unclosed quotation mark after the character string|Incorrect syntax near|"
+        r"ORA-\d{5}|quoted string not properly terminated|SQLSTATE\[|org\.hibernate\.\w+Exception"
+        r")"
+    ),
+    # Run near these only (bodies are untrusted and large; see textscan).
+    ("sqlite3", "unrecognized token", "syntax error", "unterminated quoted", "psycopg2.",
+     "pg::", "sql syntax", "mysqlsyntax", "warning: mysql", "unclosed quotation",
+     "incorrect syntax", "ora-", "quoted string not", "sqlstate[", "org.hibernate."),
+)  # fmt: skip
+_PASSWD = Anchored(re.compile(r"root:[^:\n]{0,200}:0:0:"), ("root:",))
 _TEXT_TYPES = {"text", "search", "textarea", "email", "url", "tel", "hidden", "password", ""}
 
 
@@ -107,7 +114,7 @@ def reflected_xss(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
         return
     attribute = f'{point.original}" {marker}="1'
     response = point.send(client, attribute)
-    inside_tag = re.search(r'<[^<>]*" ' + marker + r'="1', response.body)
+    inside_tag = re.search(r'<[^<>]{0,2000}" ' + re.escape(marker) + r'="1', response.body)
     if inside_tag and response.is_html:
         yield _alert(point, response, "40012", attribute, inside_tag.group(0)[-60:], "Medium")
 

@@ -24,6 +24,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
 
+from ..core.lifetime import die_with_parent, tied_to_us
+
 
 class AppError(Exception):
     """The application could not be started or did not become ready; the message says why."""
@@ -150,15 +152,19 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=cwd,
+            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         log.close()
         raise AppError(f"devsecops_app_command could not start {argv[0]!r}: {exc}") from exc
     try:
-        _wait_ready(child, base + ready_path, timeout, Path(log.name))
-        yield base
+        with tied_to_us(child):
+            try:
+                _wait_ready(child, base + ready_path, timeout, Path(log.name))
+                yield base
+            finally:
+                stop_process_group(child)
     finally:
-        stop_process_group(child)
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)
@@ -193,6 +199,14 @@ def _answers(session: requests.Session, url: str) -> bool:
 
 def stop_process_group(child: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     """SIGTERM the child's whole process group, then SIGKILL whatever is left after `grace` s."""
+    if not hasattr(os, "killpg"):  # no process groups (Windows): stop the child itself
+        child.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=grace)
+        child.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):

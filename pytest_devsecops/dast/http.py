@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
+from ..core import deadline
 from .scope import Scope, ScopeError
 
 MAX_BODY = 2 * 1024 * 1024
@@ -52,6 +56,22 @@ class RequestBudgetExceeded(Exception):
     """The scan used every request it was allowed."""
 
 
+class _ScanAdapter(HTTPAdapter):
+    """Connections whose reads a deadline can cut; for HTTPS pinned to an IP, SNI and the
+    certificate check use the scope's host name (the URL carries the checked address)."""
+
+    def __init__(self, hostname: str | None) -> None:
+        self._hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._hostname is not None:
+            kwargs["server_hostname"] = self._hostname
+            kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
+        deadline.watch_pools(self.poolmanager)
+
+
 class HttpClient:
     """Makes requests inside one scope; every redirect hop is re-checked before it is followed."""
 
@@ -65,6 +85,10 @@ class HttpClient:
         # A CI-wide HTTP(S)_PROXY must not see (or redirect) the scan's traffic.
         self.session.trust_env = False
         self.session.headers["User-Agent"] = "pytest-devsecops DAST"
+        # HTTPS is pinned too: the URL carries the checked address, TLS checks the name.
+        pinned_tls = scope.scheme == "https" and scope.address != scope.host
+        self.session.mount("https://", _ScanAdapter(scope.host if pinned_tls else None))
+        self.session.mount("http://", _ScanAdapter(None))
 
     def close(self) -> None:
         self.session.close()
@@ -109,33 +133,52 @@ class HttpClient:
         if self.requests_made >= self.max_requests:
             raise RequestBudgetExceeded(f"request budget of {self.max_requests} used up")
         try:
-            pinned, host = self.scope.pinned(url)
+            pinned, host = self._pinned(url)
         except ScopeError as exc:
             return Response(method, url, error=str(exc))
         self.requests_made += 1
         started = time.monotonic()
         try:
-            with self.session.request(
-                method,
-                pinned,
-                params=params,
-                data=data,
-                headers={"Host": host},
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-            ) as raw:
+            with (
+                deadline.cut_after(self.timeout * 3 + 0.5) as expired,
+                self.session.request(
+                    method,
+                    pinned,
+                    params=params,
+                    data=data,
+                    headers={"Host": host},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                ) as raw,
+            ):
                 body, truncated = _read_capped(raw, started + self.timeout * 3)
                 headers = tuple((str(k), str(v)) for k, v in raw.raw.headers.items())
                 final = (
                     raw.url.replace(pinned.split("/", 3)[2], host, 1) if pinned != url else raw.url
                 )
+                if expired.is_set() and not truncated:  # cut mid-headers: no real answer
+                    raise requests.ConnectionError("deadline")
                 answer = Response(method, final, raw.status_code, headers, body, truncated)
                 if self.recorded is not None:
                     self.recorded.append(answer)
                 return answer
         except requests.RequestException as exc:
+            if expired.is_set():
+                took = f"no complete answer within {self.timeout * 3:g}s"
+                return Response(method, url, error=f"{took} (the server was too slow)")
             return Response(method, url, error=f"{type(exc).__name__}: {exc}")
+
+    def _pinned(self, url: str) -> tuple[str, str]:
+        """(URL to the checked address, Host header), for https as for http."""
+        pinned, host = self.scope.pinned(url)
+        if self.scope.scheme == "https" and self.scope.address != self.scope.host:
+            parts = urlsplit(pinned)
+            address = self.scope.address
+            literal = f"[{address}]" if ":" in address else address
+            netloc = f"{literal}:{self.scope.port}"
+            pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        return pinned, host
 
 
 def _read_capped(raw: requests.Response, deadline: float) -> tuple[str, bool]:
@@ -148,11 +191,14 @@ def _read_capped(raw: requests.Response, deadline: float) -> tuple[str, bool]:
     size = 0
     body = raw.raw
     while True:
-        chunk = (
-            body.read1(65536, decode_content=True)
-            if hasattr(body, "read1")
-            else body.read(65536, decode_content=True)
-        )
+        try:
+            chunk = (
+                body.read1(65536, decode_content=True)
+                if hasattr(body, "read1")
+                else body.read(65536, decode_content=True)
+            )
+        except (urllib3.exceptions.HTTPError, OSError):  # cut by the deadline, or hung up
+            return _decode(b"".join(chunks)[:MAX_BODY], raw.encoding), True
         if not chunk:
             return _decode(b"".join(chunks), raw.encoding), False
         chunks.append(chunk)

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import html
 from .http import Response
+from .textscan import Anchored
 
 _VERSION = re.compile(r"\d+\.\d+")
 _PRIVATE_IP = re.compile(
@@ -20,22 +21,35 @@ _PRIVATE_IP = re.compile(
 # A stack trace is a disclosure on any page; an error *message* only on a server error (a help
 # page that quotes "sqlite3.OperationalError" is documentation, not a leak).
 _TRACE_PATTERNS = (
-    re.compile(r"Traceback \(most recent call last\)"),
-    re.compile(r"\n\s+at [\w.$]+\(\w+\.java:\d+\)"),
-    re.compile(r"(?i)\b(?:Fatal error|Parse error):\s.*\bon line \d+"),
+    # Bounded repetitions, run near literal anchors only: bodies are untrusted (no ReDoS).
+    Anchored(re.compile(r"Traceback \(most recent call last\)"), ("traceback (most",)),
+    Anchored(re.compile(r"\n[ \t]{1,40}at [\w.$]{1,300}\(\w{1,200}\.java:\d{1,7}\)"), (".java:",)),
+    Anchored(
+        re.compile(r"(?i)\b(?:Fatal error|Parse error):\s[^\n]{0,300}?\bon line \d{1,7}"),
+        ("fatal error:", "parse error:"),
+    ),
 )
 _MESSAGE_PATTERNS = (
-    re.compile(r"\b(?:sqlite3|psycopg2?|pymysql|MySQLdb)\.\w*Error\b"),
-    re.compile(r"\bjava\.\w+(?:\.\w+)*Exception\b"),
-    re.compile(r"(?i)Microsoft OLE DB Provider"),
+    Anchored(
+        re.compile(r"\b(?:sqlite3|psycopg2?|pymysql|MySQLdb)\.\w{0,100}Error\b"),
+        ("sqlite3.", "psycopg", "pymysql.", "mysqldb."),
+    ),
+    Anchored(re.compile(r"\bjava\.(?:\w{1,100}\.){0,20}\w{0,100}Exception\b"), ("exception",)),
+    Anchored(re.compile(r"(?i)Microsoft OLE DB Provider"), ("microsoft ole db provider",)),
 )
 _DEBUG_PATTERNS = (
-    re.compile(r"Werkzeug Debugger"),
-    re.compile(r"(?i)<title>[^<]*\bDebug(?:ger)?\b"),
-    re.compile(r"You're seeing this error because you have <code>DEBUG = True</code>"),
-    re.compile(r"(?i)\bDebug information\b|\bstack trace:"),
+    Anchored(re.compile(r"Werkzeug Debugger"), ("werkzeug debugger",)),
+    Anchored(re.compile(r"(?i)<title>[^<]{0,300}\bDebug(?:ger)?\b"), ("<title>",)),
+    Anchored(
+        re.compile(r"You're seeing this error because you have <code>DEBUG = True</code>"),
+        ("debug = true",),
+    ),
+    Anchored(
+        re.compile(r"(?i)\bDebug information\b|\bstack trace:"),
+        ("debug information", "stack trace:"),
+    ),
 )
-_LISTING = re.compile(r"(?i)<title>\s*(?:Index of /|Directory listing for /)")
+_LISTING = re.compile(r"(?i)<title>\s{0,100}(?:Index of /|Directory listing for /)")
 _CSRF_NAMES = re.compile(r"(?i)csrf|xsrf|token|authenticity|nonce|__requestverification")
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import re
 from pathlib import Path
 
+from ..core import paths
 from .passive import Alert
 
 LEVELS = ("PASS", "IGNORE", "INFO", "WARN", "FAIL")
@@ -50,7 +51,10 @@ def _plugin(rule: str) -> int:
 
 def load(path: Path) -> RuleLevels:
     try:
-        text = path.read_text(encoding="utf-8")
+        # Never a FIFO, a device or /proc (that would block or leak); capped in size.
+        text = paths.read_bytes(path, 4 * 1024 * 1024, what="DAST rules file").decode("utf-8")
+    except paths.PathRefused as exc:
+        raise RulesFileError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesFileError(f"{path}: cannot be read: {exc}") from None
     levels: dict[int, str] = {}

@@ -22,7 +22,7 @@ from .interface import OUTCOME_WORDS, Report
 
 EXPIRING_DAYS = 14
 _SEVERITIES = ("critical", "high", "medium", "low", "info")
-_OUTCOMES = ("failed", "expired", "stale", "baselined", "below-gate")
+_OUTCOMES = ("failed", "expired", "refused", "stale", "baselined", "below-gate", "ignored")
 _RANK = {name: str(index) for index, name in enumerate(_SEVERITIES)}
 
 

@@ -7,7 +7,7 @@ STYLE = """
   --panel: #f6f8fa; --bad: #c62828; --good: #2e7d32; --warn: #b26a00;
   --critical: #7b1fa2; --high: #c62828; --medium: #ef6c00; --low: #f9a825; --info: #607d8b;
   --o-failed: #c62828; --o-expired: #ad1457; --o-stale: #6d4c41; --o-baselined: #1565c0;
-  --o-below-gate: #90a4ae; }
+  --o-below-gate: #90a4ae; --o-refused: #d84315; --o-ignored: #b0bec5; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #0d1117; --fg: #e6edf3; --muted: #9da7b3; --line: #30363d; --panel: #161b22;
     --bad: #ff7b72; --good: #56d364; --warn: #e3b341; }
@@ -41,9 +41,12 @@ th[aria-sort="descending"] button::after { content: " \\2193"; }
 .out-failed { background: var(--o-failed); } .out-expired { background: var(--o-expired); }
 .out-stale { background: var(--o-stale); } .out-baselined { background: var(--o-baselined); }
 .out-below-gate { background: var(--o-below-gate); color: #000; }
+.out-refused { background: var(--o-refused); }
+.out-ignored { background: var(--o-ignored); color: #000; }
 svg .sev-critical, svg .out-failed { fill: var(--o-failed); }
 svg .out-expired { fill: var(--o-expired); } svg .out-baselined { fill: var(--o-baselined); }
 svg .out-below-gate { fill: var(--o-below-gate); } svg .out-stale { fill: var(--o-stale); }
+svg .out-refused { fill: var(--o-refused); } svg .out-ignored { fill: var(--o-ignored); }
 svg text { fill: var(--fg); font-size: 12px; }
 .legend span { margin-right: 1rem; white-space: nowrap; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: .5rem 0; }

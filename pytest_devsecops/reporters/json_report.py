@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.finding import ScanResult
 from ..core.policy import Decision
+from ..core.redact import json_safe
 from .interface import OUTCOME_WORDS, Report
 
 SCHEMA_VERSION = 1
@@ -35,7 +36,7 @@ class JsonReporter:
             "findings": findings,
             "stale_baseline_entries": stale,
         }
-        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
@@ -45,14 +46,13 @@ def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
         counts[word] = counts.get(word, 0) + 1
     status = "error" if result.error else ("incomplete" if result.coverage.gaps else "complete")
     if result.unavailable and not result.error:
-        status = "skipped"  # an optional tool is missing: says so, never "complete"
+        status = "skipped"  # its tool is not installed: never "complete"
     return {
         "name": result.scanner,
         "tool": result.tool,
         "version": result.version,
         "status": status,
-        "error": result.error,
-        "unavailable": result.unavailable,
+        "error": result.error or result.unavailable,
         "notes": list(result.notes),
         "duration_seconds": round(result.duration, 3),
         "coverage": {
@@ -85,6 +85,10 @@ def _finding(decision: Decision) -> dict[str, Any]:
         "details": dict(finding.details),
         "outcome": OUTCOME_WORDS[decision.verdict],
     }
+    if decision.rule is not None:
+        data["policy_rule"] = decision.rule.describe()
+    if decision.problem:
+        data["refused_because"] = decision.problem
     if decision.entry is not None:
         data["baseline"] = {
             "reason": decision.entry.reason,

@@ -15,8 +15,7 @@ from typing import Any
 from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
 from ..core.redact import mask_string_literals, printable, redact, tail
-from ..core.severity import Severity
-from . import bandit_canary, process
+from . import bandit_canary, process, severities
 from .bandit_advice import advice_for
 from .bandit_files import pyproject_with_bandit, python_scripts, virtualenvs
 from .interface import ScanContext
@@ -143,7 +142,7 @@ class BanditScanner:
         title = str(item["issue_text"])
         title = mask_string_literals(title) if rule in SECRET_RULES else title
         confidence = str(item["issue_confidence"]).lower()
-        severity = _severity(str(item["issue_severity"]), confidence)
+        severity = severities.bandit(str(item["issue_severity"]), confidence)
         details = []
         if not self.honour_nosec and _NOSEC.search(code):
             details.append(
@@ -164,21 +163,12 @@ class BanditScanner:
             identity=f"{path}\x1f{normalise_code(code)}",
             confidence=confidence,
             cwe=int(cwe["id"]) if cwe.get("id") else None,
-            snippet=printable(redact(code)),
+            snippet=printable(redact(code), multiline=True),
             remediation=advice_for(rule, str(item.get("test_name", ""))),
             references=(more_info,) if more_info else (),
             label=f"{printable(path)}:{line}",
             details=tuple(details),
         )
-
-
-def _severity(level: str, confidence: str) -> Severity:
-    """bandit's severity on our scale, one step lower when bandit itself is unsure."""
-    try:
-        severity = Severity.parse(level)
-    except ValueError:
-        severity = Severity.INFO
-    return severity.lowered() if confidence == "low" else severity
 
 
 def _failure(outcome: process.ProcessOutcome, report: Path, timeout: float) -> str:

@@ -7,12 +7,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..core import paths
+
 
 def pyproject_with_bandit(root: Path) -> Path | None:
     pyproject = root / "pyproject.toml"
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except OSError:
+        # A pyproject.toml linked to a FIFO or to a file outside the project is not read.
+        text = paths.read_bytes(pyproject, 8 * 1024 * 1024, root, "pyproject.toml").decode()
+    except (OSError, UnicodeDecodeError, paths.PathRefused):
         return None
     return pyproject if re.search(r"^\[tool\.bandit[.\]]", text, re.MULTILINE) else None
 
@@ -43,8 +46,9 @@ def python_scripts(paths: tuple[Path, ...], excludes: list[str]) -> Iterator[Pat
 
 def _has_python_shebang(path: Path) -> bool:
     try:
+        paths.checked_file(path)  # a FIFO named `run` would block open() forever
         with path.open("rb") as handle:
             first = handle.readline(200)
-    except OSError:
+    except (OSError, paths.PathRefused):
         return False
     return first.startswith(b"#!") and b"python" in first

@@ -40,6 +40,11 @@ class DastScanner:
         self.levels = levels
         self.progress = progress
 
+    @property
+    def time_budget(self) -> float:
+        """The scan's own time limit plus room to start the app and ZAP (see runner)."""
+        return self.options.max_seconds + 300.0
+
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
         tool = "dast"
@@ -89,6 +94,10 @@ def build_result(
     """Findings and evidence of coverage: too little seen is an error, never a clean pass."""
     answered = report.answered
     gaps = tuple(Skipped(page.url, page.error) for page in report.pages if page.error)
+    if report.stopped:
+        # A limit the user set, so not a gap; but pages past it were not seen, and a baseline
+        # update must not take the absence of their findings as proof that they are fixed.
+        gaps += (Skipped(report.target, f"stopped early: {report.stopped}", deliberate=True),)
     error = report.error
     if not error and not report.pages:
         error = f"the scan reached no page of {report.target}"

@@ -1,14 +1,26 @@
-"""Run a tool as a child process: argv list, no shell, minimal environment, hard timeout."""
+"""Run a tool as a child process: argv list, no shell, minimal environment, hard timeout.
+
+The timeout covers the whole run, reading included: output is read with a deadline, so a
+child that drips output, or leaves a grandchild holding its output pipe, cannot keep us
+waiting. On timeout the whole process group is killed and our pipe ends are closed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import selectors
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 
-_KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP")
+from ..core.lifetime import die_with_parent
+
+_KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TEMP", "TMPDIR", "TMP")
+MAX_OUTPUT = 256 * 1024 * 1024  # bytes per stream; more is cut and the outcome says so
+EXIT_GRACE = 2.0  # seconds to wait for the pipes to close once the child itself has exited
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +33,7 @@ class ProcessOutcome:
     stderr: str
     timed_out: bool = False
     start_error: str = ""
+    output_capped: bool = False  # more than `max_output` bytes: the child was stopped
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -33,10 +46,14 @@ def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run(
-    argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None
+    argv: Sequence[str],
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    max_output: int = MAX_OUTPUT,
 ) -> ProcessOutcome:
-    """Run `argv` in its own process group and kill the whole group on timeout."""
+    """Run `argv` in its own process group; kill the whole group on timeout or runaway output."""
     command = tuple(argv)
+    deadline = time.monotonic() + timeout
     try:
         child = subprocess.Popen(  # noqa: S603 - argv list, never a shell
             command,
@@ -45,27 +62,110 @@ def run(
             stderr=subprocess.PIPE,
             env=dict(env) if env is not None else child_environment(),
             start_new_session=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
+            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         return ProcessOutcome(command, None, "", "", start_error=str(exc))
     try:
-        stdout, stderr = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        stdout, stderr = child.communicate()
-        return ProcessOutcome(command, None, stdout, stderr, timed_out=True)
+        if os.name == "nt":  # pragma: no cover - no select() on Windows pipes
+            return _run_windows(command, child, timeout)
+        out, err, why = _read_until(child, deadline, max_output)
+        if why:
+            _kill_group(child)
+        returncode = _reap(child, deadline if not why else time.monotonic() + 5)
     except BaseException:
         _kill_group(child)
-        child.wait()
+        _reap(child, time.monotonic() + 5)
         raise
-    return ProcessOutcome(command, child.returncode, stdout, stderr)
+    finally:
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+    return ProcessOutcome(
+        command,
+        None if why == "timeout" else returncode,
+        _text(out),
+        _text(err),
+        timed_out=why == "timeout",
+        output_capped=why == "capped",
+    )
 
 
-def _kill_group(child: subprocess.Popen[str]) -> None:
+def _read_until(
+    child: subprocess.Popen[bytes], deadline: float, max_output: int
+) -> tuple[bytes, bytes, str]:
+    """Both streams until EOF, the deadline ("timeout") or the cap ("capped")."""
+    stdout, stderr = child.stdout, child.stderr
+    if stdout is None or stderr is None:  # pragma: no cover - both are PIPE
+        raise RuntimeError("child has no output pipes")
+    buffers = {stdout.fileno(): bytearray(), stderr.fileno(): bytearray()}
+    selector = selectors.DefaultSelector()
+    for stream in (stdout, stderr):
+        selector.register(stream.fileno(), selectors.EVENT_READ)
+    exited_at: float | None = None
+    why = ""
+    try:
+        while selector.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                why = "timeout"
+                break
+            if exited_at is None and child.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now - exited_at > EXIT_GRACE:
+                break  # the child is done; whoever still holds its pipes is killed below
+            for key, _ in selector.select(min(deadline - now, 0.2)):
+                fd = int(key.fd)
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    selector.unregister(fd)
+                    continue
+                buffers[fd] += chunk
+                if len(buffers[fd]) > max_output:
+                    del buffers[fd][max_output:]
+                    why = "capped"
+            if why:
+                break
+    finally:
+        selector.close()
+    if exited_at is not None:
+        _kill_group(child)  # the child is done: whatever is left in its group (a pipe holder) goes
+    return bytes(buffers[stdout.fileno()]), bytes(buffers[stderr.fileno()]), why
+
+
+def _reap(child: subprocess.Popen[bytes], deadline: float) -> int | None:
+    try:
+        return child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        _kill_group(child)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return child.wait(timeout=5)
+        return None
+
+
+def _run_windows(
+    command: tuple[str, ...], child: subprocess.Popen[bytes], timeout: float
+) -> ProcessOutcome:  # pragma: no cover - exercised on Windows only
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        return ProcessOutcome(command, None, _text(out), _text(err), timed_out=True)
+    return ProcessOutcome(command, child.returncode, _text(out), _text(err))
+
+
+def _text(data: bytes) -> str:
+    """Decoded as `text=True` would: UTF-8 (bad bytes replaced), universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    if not hasattr(os, "killpg"):  # no process groups (Windows): kill the child itself
+        child.kill()
+        return
     try:
         os.killpg(child.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        child.kill()
+        with contextlib.suppress(OSError):
+            child.kill()

@@ -30,6 +30,10 @@ def load_records(folder: Path) -> dict[str, list[dict[str, Any]]]:
             record = json.loads(path.read_text())
         else:
             continue
+        if "affected" not in record:
+            # A broken record: answered for every version of the package named by its folder
+            # (the PyPA layout vulns/<package>/<id>.yaml), as a faulty service might.
+            by_package.setdefault(canonicalize_name(path.parent.name), []).append(record)
         for affected in record.get("affected") or ():
             name = canonicalize_name(affected["package"]["name"])
             by_package.setdefault(name, []).append(record)
@@ -52,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         vulns = [
             record
             for record in self.records.get(name, [])
-            if any(
+            if "affected" not in record
+            or any(
                 canonicalize_name(item["package"]["name"]) == name
                 and version in {_normalised(listed) for listed in item.get("versions", [])}
                 for item in record.get("affected") or ()

@@ -22,8 +22,12 @@ def main(argv: list[str]) -> int:
             port = int(argv[index + 1])
         if arg == "-config" and argv[index + 1].startswith("api.key="):
             key = argv[index + 1].split("=", 1)[1]
+        if arg == "-configfile":  # ZAP's properties file of key=value overrides
+            for line in Path(argv[index + 1]).read_text(encoding="utf-8").splitlines():
+                if line.startswith("api.key="):
+                    key = line.split("=", 1)[1]
     if "-daemon" not in argv or not key:
-        print("expected -daemon and -config api.key=...", file=sys.stderr)
+        print("expected -daemon and an api.key (-config or -configfile)", file=sys.stderr)
         return 2
     print(f"stand-in ZAP listening on 127.0.0.1:{port}", flush=True)
     with zap_api.serve(api_key=key, port=port) as (_, state):

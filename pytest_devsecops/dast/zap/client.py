@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from ...core.redact import redact
+from ...missing import install_line
 
 # ZAP's ApiException codes (CONTRACT §1.3): zapv2 returns these strings instead of raising.
 ERROR_CODES = frozenset(
@@ -115,7 +116,9 @@ def _zapv2(url: str, api_key: str, timeout: float) -> Any:
     try:
         from zapv2 import ZAPv2
     except ImportError as exc:
-        raise ZapError("the zaproxy package (zapv2) is not installed: pip install zaproxy") from exc
+        raise ZapError(
+            f"the zaproxy package (zapv2) is not installed: {install_line('zaproxy')}"
+        ) from exc
 
     proxies = {"http": url, "https": url}
 

@@ -1,5 +1,10 @@
 """Start a ZAP daemon for one scan: loopback only, a random port and a random 128-bit API key,
-and its whole process group killed on every exit path."""
+and its whole process group killed on every exit path (and if we die: see core/lifetime).
+
+The API key reaches ZAP through a properties file (`-configfile`) readable only by us, in a
+private folder removed after the scan, so it never appears on ZAP's command line (which
+`ps` shows to every user). What stays visible: the port, and the file's path.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ import contextlib
 import os
 import secrets
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ...core.lifetime import die_with_parent, tied_to_us
 from ..app import free_port, stop_process_group
 from .client import ZapClient, ZapError
 
@@ -22,6 +29,11 @@ def launched(command: str, timeout: float) -> Iterator[ZapClient]:
     """Run `command` (e.g. /opt/zap/zap.sh) as a daemon and yield a client once it answers."""
     port = free_port()
     key = secrets.token_hex(16)  # 128 bits, never printed
+    private = Path(tempfile.mkdtemp(prefix="devsecops-zap-"))  # mode 0700
+    settings = private / "api.properties"
+    descriptor = os.open(settings, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(f"api.key={key}\n")
     argv = [
         *shlex.split(command),
         "-daemon",
@@ -29,8 +41,8 @@ def launched(command: str, timeout: float) -> Iterator[ZapClient]:
         "127.0.0.1",
         "-port",
         str(port),
-        "-config",
-        f"api.key={key}",
+        "-configfile",
+        str(settings),
         "-config",
         "api.addrs.addr.name=127\\.0\\.0\\.1",
         "-config",
@@ -44,24 +56,30 @@ def launched(command: str, timeout: float) -> Iterator[ZapClient]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         log.close()
+        shutil.rmtree(private, ignore_errors=True)
         raise ZapError(f"devsecops_zap_command could not start {argv[0]!r}: {exc}") from exc
     client: ZapClient | None = None
     try:
         # Everything after Popen is inside the try: whatever fails, the daemon is stopped.
-        client = ZapClient(f"http://127.0.0.1:{port}", key)
-        _wait(client, child, timeout, Path(log.name))
-        yield client
+        with tied_to_us(child):
+            try:
+                client = ZapClient(f"http://127.0.0.1:{port}", key)
+                _wait(client, child, timeout, Path(log.name))
+                yield client
+            finally:
+                if client is not None:
+                    with contextlib.suppress(ZapError):
+                        client.call("core/action/shutdown", client.zap.core.shutdown)
+                stop_process_group(child, grace=10.0)
     finally:
-        if client is not None:
-            with contextlib.suppress(ZapError):
-                client.call("core/action/shutdown", client.zap.core.shutdown)
-        stop_process_group(child, grace=10.0)
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _wait(client: ZapClient, child: subprocess.Popen[bytes], timeout: float, log: Path) -> None:

@@ -1,4 +1,4 @@
-"""Which DAST engine a scan uses: built-in, or ZAP when configured (and, in auto, reachable)."""
+"""Which DAST engine a scan uses: ZAP when configured (never a quiet fallback), else built-in."""
 
 from __future__ import annotations
 
@@ -52,7 +52,11 @@ def zap_client(zap: ZapSettings) -> Iterator[ZapClient]:
 def open_engine(
     choice: EngineChoice, progress: Progress = _quiet
 ) -> Iterator[tuple[DastEngine, str]]:
-    """Yield the engine and a note saying which one runs and why. `zap` never falls back."""
+    """Yield the engine and a note saying which one runs and why.
+
+    Neither `zap` nor `auto` falls back: a ZAP the user configured that does not start or answer
+    is a failure, or a misconfigured daemon would silently downgrade every scan.
+    """
     if choice.mode == "builtin" or (choice.mode == "auto" and not choice.zap.configured):
         yield BuiltinEngine(), "built-in engine"
         return
@@ -65,12 +69,9 @@ def open_engine(
     try:
         client = stack.enter_context(zap_client(choice.zap))
         version = client.version()
-    except ZapError as exc:
+    except ZapError:
         stack.close()
-        if choice.mode == "zap":
-            raise
-        yield BuiltinEngine(), f"built-in engine (ZAP not reachable: {exc})"
-        return
+        raise
     with stack:
         yield (
             ZapEngine(client, choice.zap.policy, choice.zap.ajax_spider, progress),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -121,14 +122,22 @@ def online(
     default: Severity,
     cache_dir: Path | None = None,
     osv_url: str = "",
+    budget: float | None = None,
 ) -> AuditOutcome:
-    """Audit through pip-audit's own PyPI or OSV service; any failure is a gap, never clean."""
+    """Audit through pip-audit's own PyPI or OSV service; any failure is a gap, never clean.
+
+    `timeout` bounds each query as a whole (a service that drips cannot stretch it) and
+    `budget` the whole audit: what is left when it runs out is a gap, not clean.
+    """
     from .pip_audit_adapter import QueryFailed, make_service, query
 
     service = make_service(service_name, timeout, cache_dir, osv_url)
     matches, gaps, audited = [], [], []
     unreachable = ""
+    ends = time.monotonic() + budget if budget else None
     for dependency in dependencies:
+        if not unreachable and ends is not None and time.monotonic() > ends:
+            unreachable = f"not audited: the audit ran past its {budget:g}s budget"
         if unreachable:
             gaps.append(_gap(dependency, unreachable))
             continue
@@ -138,7 +147,7 @@ def online(
             )
             continue
         try:
-            results = query(service, dependency)
+            results = query(service, dependency, limit=timeout * 2)
         except QueryFailed as exc:
             reason = f"{service_name} advisory service failed: {exc}"
             gaps.append(_gap(dependency, reason))

@@ -25,8 +25,14 @@ def parse_record(data: Mapping[str, Any]) -> Advisory | None:
     """The PyPI part of an OSV record, or None when it is withdrawn or not about PyPI."""
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
         raise RecordError("not an OSV record (no string 'id')")
+    schema = str(data.get("schema_version") or "1.0.0")
+    if schema.split(".")[0] != "1":
+        # A future schema may change what the fields mean: reading it as 1.x could miss a match.
+        raise RecordError(f"unsupported OSV schema_version {schema[:20]!r} (this reads 1.x)")
     if data.get("withdrawn"):
         return None
+    if not isinstance(data.get("affected"), list):
+        raise RecordError("has no 'affected' list, so nothing says which versions it affects")
     affected = []
     for item in data.get("affected") or ():
         package = item.get("package") or {}

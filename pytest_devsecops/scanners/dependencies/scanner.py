@@ -13,7 +13,7 @@ from ...core.finding import Component, Coverage, Finding, Location, ScanResult, 
 from ...core.redact import printable
 from ...core.severity import Severity
 from ..interface import ScanContext
-from . import audit, osv_db, sources
+from . import audit, canary, osv_db, sources
 from .audit import AuditOutcome, Match
 from .model import Dependency
 
@@ -48,6 +48,9 @@ class PipAuditScanner:
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
+        # pip-audit is this scanner's engine: without it the status fails with the pip line.
+        import pip_audit  # noqa: F401
+
         version = metadata.version("pip-audit")
         if self.requirements:
             collected = sources.collect(list(self.requirements), context.root)
@@ -82,12 +85,21 @@ class PipAuditScanner:
                     "point devsecops_osv_db at a folder of PyPI OSV records (e.g. the vulns/ "
                     "folder of pypa/advisory-database) or OSV's PyPI all.zip",
                 )
-            notes.append(_describe(database, datetime.date.today()))
+            today = datetime.date.today()
+            notes.append(_describe(database, today))
+            future = database.future(today)
+            if future:
+                shown = ", ".join(f"{name} ({date})" for date, name in future[:5])
+                more = f" and {len(future) - 5} more" if len(future) > 5 else ""
+                notes.append(
+                    f"{len(future)} record(s) dated in the future, ignored for the database's "
+                    f"age: {shown}{more}"
+                )
             gaps += tuple(
-                Skipped(f"advisory {name}", f"unreadable record: {why}")
+                Skipped(f"advisory {name}", f"record problem: {why}")
                 for name, why in database.problems
             )
-            error = self._age_error(database)
+            error = canary.check(self.default_severity) or self._age_error(database, today)
             outcome = audit.offline(wanted, database, self.default_severity)
         else:
             notes.append(
@@ -101,6 +113,7 @@ class PipAuditScanner:
                 self.default_severity,
                 context.cache_dir,
                 self.osv_url,
+                budget=context.timeout,
             )
             if wanted and not outcome.audited:
                 error = (
@@ -150,16 +163,20 @@ class PipAuditScanner:
         """Whether a gap is about a package the user declared as not auditable."""
         return canonicalize_name(gap.target.split(" ", 1)[0].split("==", 1)[0]) in self.skip
 
-    def _age_error(self, database: osv_db.OsvDatabase) -> str:
+    def _age_error(self, database: osv_db.OsvDatabase, today: datetime.date) -> str:
         if self.max_age_days is None:
             return ""
-        age = database.age_days(datetime.date.today())
+        age = database.age_days(today)
         if age is None:
-            return "the offline OSV database has no dated record, so its age is unknown"
+            return (
+                "the offline OSV database has no record dated today or earlier, so its age is "
+                "unknown (set devsecops_osv_max_age_days = off to accept that)"
+            )
         if age > self.max_age_days:
             return (
-                f"the offline OSV database is {age} days old (newest record {database.newest}), "
-                f"older than devsecops_osv_max_age_days={self.max_age_days}"
+                f"the offline OSV database is {age} days old (newest record "
+                f"{database.newest_on(today)}), older than devsecops_osv_max_age_days="
+                f"{self.max_age_days}; refresh it (or set devsecops_osv_max_age_days = off)"
             )
         return ""
 
@@ -264,7 +281,9 @@ def _metadata_file(root: Path) -> str:
 
 def _describe(database: osv_db.OsvDatabase, today: datetime.date) -> str:
     age = database.age_days(today)
-    dated = f", newest record {database.newest} ({age} days old)" if age is not None else ""
+    dated = (
+        f", newest record {database.newest_on(today)} ({age} days old)" if age is not None else ""
+    )
     cache = ", parsed index from cache" if database.cached else ""
     return f"offline OSV database {database.source}: {database.records} records{dated}{cache}"
 

@@ -17,7 +17,9 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ...core import paths
 from ...core.finding import Skipped
+from ...core.redact import excerpt
 from .model import Dependency
 
 if sys.version_info >= (3, 11):
@@ -29,6 +31,7 @@ _INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=\S))(?P<path>\S+)
 _CONSTRAINT = re.compile(r"^(?:-c|--constraint)(?:\s*=\s*|\s+|(?=\S))\S+$")
 _EDITABLE = re.compile(r"^(?:-e|--editable)(?:\s*=\s*|\s+|(?=\S))(?P<what>\S+)")
 _COMMENT = re.compile(r"(^|\s)#.*$")
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +55,7 @@ def collect(files: list[Path], root: Path) -> Collected:
     total = Collected()
     for path in files:
         relative = _relative(path, root)
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             total += Collected(gaps=(Skipped(relative, "requirements file does not exist"),))
         elif path.name == "pyproject.toml":
             total += from_pyproject(path, root)
@@ -70,19 +73,24 @@ def from_requirements(path: Path, root: Path, seen: set[Path]) -> Collected:
     if resolved in seen:
         return Collected()
     seen.add(resolved)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Collected(gaps=(Skipped(relative, f"cannot be read: {exc}"),))
-    total = Collected()
+    loaded = _read_text(path, relative)
+    if isinstance(loaded, Collected):
+        return loaded
+    text, total = loaded, Collected()
     for number, line in _logical_lines(text):
         where = f"{relative}:{number}"
         if include := _INCLUDE.match(line):
             target = path.parent / include.group("path")
-            if not target.is_file():
+            if not target.exists() and not target.is_symlink():
                 total += Collected(
                     gaps=(Skipped(where, f"included file {target.name} does not exist"),)
                 )
+                continue
+            try:
+                # A committed file may not pull in anything outside the project.
+                paths.checked_file(target, root, "included file")
+            except paths.PathRefused as exc:
+                total += Collected(gaps=(Skipped(where, str(exc)),))
             else:
                 total += from_requirements(target, root, seen)
             continue
@@ -139,11 +147,25 @@ def from_pylock(path: Path, root: Path) -> Collected:
 
 def _read_toml(path: Path, relative: str) -> tuple[str, dict[str, Any]] | Collected:
     """The file's text and parsed data, or a Collected holding the gap that says why not."""
+    text = _read_text(path, relative)
+    if isinstance(text, Collected):
+        return text
     try:
-        text = path.read_text(encoding="utf-8")
         return text, tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         return Collected(gaps=(Skipped(relative, f"cannot be read: {exc}"),))
+
+
+def _read_text(path: Path, relative: str) -> str | Collected:
+    """The file's text: a regular file (never a FIFO, device or /proc file), size-capped."""
+    try:
+        return paths.read_bytes(path, MAX_FILE_BYTES, what="requirements file").decode("utf-8")
+    except paths.PathRefused as exc:
+        return Collected(gaps=(Skipped(relative, str(exc)),))
+    except OSError as exc:
+        return Collected(gaps=(Skipped(relative, f"cannot be read: {exc.strerror}"),))
+    except UnicodeDecodeError as exc:
+        return Collected(gaps=(Skipped(relative, f"is not UTF-8 ({exc.reason} at {exc.start})"),))
 
 
 def from_environment(metadata_file: str) -> Collected:
@@ -166,7 +188,9 @@ def _requirement(text: str, relative: str, number: int) -> Collected:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        return Collected(gaps=(Skipped(where, f"unparseable requirement {text!r}: {exc}"),))
+        # Never echo the whole line: it may be anything, a secret included.
+        why = f"unparseable requirement ({excerpt(text)}): {excerpt(str(exc).split(chr(10))[0])}"
+        return Collected(gaps=(Skipped(where, why),))
     if requirement.url:
         gap = Skipped(f"{requirement.name} ({where})", "comes from a URL, not a version to audit")
         return Collected(gaps=(gap,), requested=(requirement.name,))

@@ -18,6 +18,12 @@ from .. import process
 from .ecosystems import LANGUAGE_ECOSYSTEMS
 
 TRIVY_OFFLINE = (
+    # trivy reads trivy.yaml and .trivyignore from the current directory (the repository, as a
+    # rule): a pull request could switch checks off with them. Never load either.
+    "--config",
+    "",
+    "--ignorefile",
+    "",
     "--skip-db-update",
     "--skip-check-update",
     "--skip-version-check",

@@ -10,6 +10,7 @@ from pathlib import Path
 from ...core.finding import Component, Coverage, Finding, Location, ScanResult, Skipped
 from ...core.redact import printable, redact
 from ...core.severity import Severity
+from .. import severities
 from ..dependencies import osv
 from ..dependencies.model import Advisory
 from ..interface import ScanContext
@@ -20,7 +21,6 @@ from .config import ImageSettings
 from .ecosystems import PYPI, Ecosystem, UnsupportedOs, os_ecosystem
 from .inventory import ImageInventory, InventoryError, Package, read_inventory
 
-_TRIVY_SEVERITY = {"UNKNOWN": Severity.MEDIUM}  # trivy's own levels map 1:1 otherwise
 _EXTRA = 'pip install "pytest-devsecops[image]"'
 
 
@@ -342,13 +342,7 @@ def _secret_findings(inventory: ImageInventory, reference: str, where: str) -> l
 
 
 def _severity(text: str) -> Severity:
-    upper = text.upper()
-    if upper in _TRIVY_SEVERITY:
-        return _TRIVY_SEVERITY[upper]
-    try:
-        return Severity.parse(upper)
-    except ValueError:
-        return Severity.MEDIUM
+    return severities.trivy(text)  # the one trivy mapping, shared with the iac scanner
 
 
 def _local_path(image: str, root: Path) -> Path | None:

@@ -44,7 +44,7 @@ def added_lines(
         why = " in this shallow clone" if is_shallow else ""
         return History(
             folder,
-            error=f"devsecops_secrets_history: the ref {printable(ref)!r} does not exist{why}",
+            error=f"the history ref {printable(ref)!r} does not exist{why}",
             hint=FETCH_HINT,
         )
     if is_shallow:

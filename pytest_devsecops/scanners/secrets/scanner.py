@@ -13,6 +13,7 @@ from pathlib import Path
 from ...core.finding import Coverage, ScanResult, Skipped
 from ...core.redact import printable
 from ..interface import ScanContext
+from ..missing_tool import missing_tool_result
 from ..tools import find_tool
 from . import ds_engine, generic, history, trivy_engine
 from .files import FileSet, enumerate_files, read_text
@@ -69,11 +70,7 @@ class SecretsScanner:
         if "trivy" in self.engines:
             lookup = find_tool("trivy", self.trivy)
             if lookup.path is None:
-                if self.trivy_required:
-                    return ScanResult(self.name, tool, "", error=lookup.problem, hint=lookup.hint)
-                return ScanResult(
-                    self.name, tool, "", unavailable=f"{lookup.problem}", hint=lookup.hint
-                )
+                return missing_tool_result(self.name, lookup, required=self.trivy_required)
             trivy_path = lookup.path
         if "detect-secrets" in self.engines:
             if not ds_engine.version():

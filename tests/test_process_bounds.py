@@ -1,0 +1,192 @@
+"""Child processes: the timeout covers reading, runaway output is capped, nothing is left running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_devsecops.scanners import process
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers signal 0; its state in /proc says it is gone.
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split(") ")[1][0] != "Z"
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def test_a_grandchild_holding_the_pipe_does_not_outlive_the_timeout(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    code = f"""
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        print("done", flush=True)
+    """
+    started = time.monotonic()
+    outcome = process.run(python(code), timeout=30)
+    took = time.monotonic() - started
+    assert took < process.EXIT_GRACE + 5
+    assert outcome.returncode == 0
+    assert outcome.stdout.strip() == "done"
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(grandchild)
+
+
+def test_dripping_output_cannot_stretch_the_timeout() -> None:
+    code = """
+        import sys, time
+        while True:
+            sys.stdout.write("x"); sys.stdout.flush(); time.sleep(0.05)
+    """
+    started = time.monotonic()
+    outcome = process.run(python(code), timeout=1.5)
+    assert outcome.timed_out
+    assert outcome.returncode is None
+    assert time.monotonic() - started < 5
+    assert "x" in outcome.stdout
+
+
+def test_an_escaped_grandchild_cannot_hold_us_past_the_timeout() -> None:
+    # The grandchild leaves our process group (setsid) and keeps the pipe: we close our end.
+    code = """
+        import os, subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+        import time; time.sleep(60)
+    """
+    started = time.monotonic()
+    outcome = process.run(python(code), timeout=1.0)
+    assert outcome.timed_out
+    assert time.monotonic() - started < 8
+
+
+def test_runaway_output_is_capped_and_said_so() -> None:
+    code = """
+        import sys
+        while True:
+            sys.stdout.write("y" * 65536)
+    """
+    outcome = process.run(python(code), timeout=30, max_output=1_000_000)
+    assert outcome.output_capped
+    assert len(outcome.stdout) == 1_000_000
+
+
+def test_the_old_signature_still_works() -> None:
+    outcome = process.run([sys.executable, "-c", "print('hi')"], 10, None)
+    assert (outcome.returncode, outcome.stdout.strip(), outcome.timed_out) == (0, "hi", False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_children_die_with_their_parent(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    # A parent (standing in for pytest) starts a tool through process.run, then is SIGKILLed.
+    parent = f"""
+        import sys, threading
+        from pytest_devsecops.scanners import process
+        code = "import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(300)"
+        process.run([sys.executable, "-c", code], timeout=300)
+    """
+    import subprocess
+
+    runner = subprocess.Popen(python(parent))
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:
+    import socket
+    import threading
+
+    from pytest_devsecops.core.severity import Severity
+    from pytest_devsecops.scanners.dependencies import audit
+    from pytest_devsecops.scanners.dependencies.model import Dependency
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            try:
+                while not stop.is_set():  # a header byte every 0.2 s, never silent for 1 s
+                    connection.sendall(b"X")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    dependencies = [Dependency("requests", "2.0.0", "requirements.txt", 1)] * 3
+    started = time.monotonic()
+    try:
+        outcome = audit.online(
+            dependencies,
+            "osv",
+            1.0,
+            Severity.MEDIUM,
+            osv_url=f"http://127.0.0.1:{port}/v1/query",
+            budget=30,
+        )
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 10
+    assert outcome.audited == ()
+    assert len(outcome.gaps) == 3
+    assert "no complete answer within 2s" in outcome.gaps[0].reason
+
+
+def test_in_process_work_over_its_budget_fails_the_status_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops import runner
+    from pytest_devsecops.core.finding import ScanResult
+    from pytest_devsecops.scanners.interface import ScanContext
+
+    class Slow:
+        name = "slow"
+
+        def scan(self, context: ScanContext) -> ScanResult:
+            time.sleep(0.3)
+            return ScanResult("slow", "slow tool", "1")
+
+    monkeypatch.setattr(runner, "BUDGET_GRACE", 0.0)
+    context = ScanContext(tmp_path, (tmp_path,), (), 0.1, tmp_path)
+    (result,) = runner.run_scanners([Slow()], context).results
+    assert "over its 0.1s budget" in result.error
+    within = ScanContext(tmp_path, (tmp_path,), (), 30, tmp_path)
+    assert runner.run_scanners([Slow()], within).results[0].error == ""
