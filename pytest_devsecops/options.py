@@ -243,6 +243,13 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
         "string",
         "",
     ),
+    (
+        "devsecops_secrets_engine",
+        "secrets engines: auto (trivy + ours), trivy, detect-secrets, all",
+        "string",
+        "",
+    ),
+    ("devsecops_secrets_history", "also scan lines added in REF..HEAD (origin/main)", "string", ""),
     ("devsecops_zizmor", "the zizmor binary (default: beside python, then PATH)", "string", ""),
     ("devsecops_rego", "folder of custom Rego checks for the iac scanner", "string", ""),
     ("devsecops_commit_range", "commits that must be signed, e.g. origin/main..HEAD", "string", ""),
@@ -299,6 +306,7 @@ def _resolve(config: pytest.Config) -> Settings:
         parse_max_age,
         parse_sbom_scope,
         parse_seconds,
+        parse_secrets_engine,
         parse_service,
     )
 
@@ -343,6 +351,8 @@ def _resolve(config: pytest.Config) -> Settings:
         dast_target, dast_options, min_pages = options_dast.dast(config, root)
         engine_choice, zap_rules = options_dast.zap(config, root)
         jobs = parse_jobs(str(config.getini("devsecops_jobs")))
+        secrets_engine = str(config.getini("devsecops_secrets_engine")).strip()
+        parse_secrets_engine(secrets_engine or "auto")
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-devsecops: {exc}") from None
     paths = tuple(root / path for path in config.getini("devsecops_paths")) or (root,)
@@ -380,6 +390,9 @@ def _resolve(config: pytest.Config) -> Settings:
         dast_min_pages=min_pages,
         dast_engine=engine_choice,
         zap_rules=zap_rules,
+        secrets_engine=secrets_engine or "auto",
+        secrets_engine_set=bool(secrets_engine),
+        secrets_history=str(config.getini("devsecops_secrets_history")).strip(),
         config_file=_config_file(config, root),
         image=options_image.image_settings(config),
         sources=tuple(sources),

@@ -353,6 +353,18 @@ class BuiltinScanners:
                 max_age_days=settings.osv_max_age_days,
             )
         )
+        from .scanners.secrets.scanner import SecretsScanner
+
+        named = settings.scanners is not None and "secrets" in settings.scanners
+        registry.add(
+            SecretsScanner(
+                engine=settings.secrets_engine,
+                trivy=Path(settings.trivy_path) if settings.trivy_path else None,
+                history_ref=settings.secrets_history,
+                # Asked for by name, an engine or a trivy path: a missing trivy is an error.
+                trivy_required=named or settings.secrets_engine_set or bool(settings.trivy_path),
+            )
+        )
         _register_infrastructure_scanners(settings, registry)
         if settings.image.images or "image" in (settings.scanners or ()):
             from .scanners.image.scanner import ImageScanner

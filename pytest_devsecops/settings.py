@@ -78,6 +78,9 @@ class Settings:
     dast_min_pages: int = 1
     dast_engine: EngineChoice = dataclasses.field(default_factory=EngineChoice)
     zap_rules: RuleLevels | None = None
+    secrets_engine: str = "auto"
+    secrets_engine_set: bool = False  # the ini named an engine: a missing tool is an error
+    secrets_history: str = ""
     trivy_path: str = ""  # ini devsecops_trivy: the trivy binary ('' = find it)
     zizmor_path: str = ""  # ini devsecops_zizmor: the zizmor binary ('' = find it)
     commit_range: str = ""  # ini devsecops_commit_range: '' = the commits scanner does not run
@@ -167,6 +170,17 @@ def parse_service(text: str) -> str:
 def parse_sbom_scope(text: str) -> str:
     if text not in ("project", "environment"):
         raise ValueError(f"unknown SBOM scope {text!r}; expected project or environment")
+    return text
+
+
+SECRETS_ENGINES = ("auto", "trivy", "detect-secrets", "all")
+
+
+def parse_secrets_engine(text: str) -> str:
+    if text not in SECRETS_ENGINES:
+        raise ValueError(
+            f"unknown secrets engine {text!r}; expected one of {', '.join(SECRETS_ENGINES)}"
+        )
     return text
 
 

@@ -15,18 +15,26 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 6 status items. Failing (the demo gates at "low"):
-    # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests,
-    # the 6 site-wide findings on the functional tests' own traffic, which the DAST scan
-    # reported too (once each, under devsecops/dast, with both sources), 7 image items,
+    # Passing: 4 functional tests and 7 status items. Failing (the demo gates at "low"):
+    # 6 bandit + 9 dependency + 7 secrets + 13 DAST items, the in-test DAST scan with its 13
+    # subtests, the 6 site-wide findings on the functional tests' own traffic, which the DAST
+    # scan reported too (once each, under devsecops/dast, with both sources), 7 image items,
     # 39 infrastructure findings (Dockerfile, Kubernetes, Terraform and the two custom Rego
     # checks) and 5 workflow ones.
-    result.assert_outcomes(passed=10, failed=93)
+    result.assert_outcomes(passed=11, failed=100)
     result.stdout.fnmatch_lines_random(
         [
-            "bandit *: 5 files scanned*, complete; 6 findings: 6 failed*",
+            "bandit *: 6 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
             "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
+            "trivy * + ours: * files scanned*, complete; 7 findings: 7 failed*",
+            "FAILED devsecops/secrets::aws-access-key-id[[]deploy/.env.production:2[]]*",
+            "FAILED devsecops/secrets::url-credentials[[]deploy/.env.production:3[]]*",
+            "FAILED devsecops/secrets::private-key[[]deploy/shop-deploy.pem:1[]]*",
+            "FAILED devsecops/secrets::generic-secret[[]deploy/shop.ini:5[]]*",
+            "FAILED devsecops/secrets::generic-secret[[]shop/admin.py:8[]]*",
+            "FAILED devsecops/secrets::stripe-secret-token[[]shop/payments.py:6[]]*",
+            "FAILED devsecops/secrets::github-pat[[]shop/static/checkout.js:2[]]*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
             "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
             "FAILED devsecops/dast::40012[[]GET /search q[]]*",
@@ -57,3 +65,7 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
     assert not [line for line in failed if "hardened/" in line or "workflows/ci.yml" in line]
     for decoy in ("/safe-search", "/help/passwd", "/sql-help", "/safe-go"):
         assert not [line for line in result.outlines if line.startswith("FAILED") and decoy in line]
+    # The planted secrets are shown masked, never in clear.
+    planted = ("AKIAZ4RT7WQ2MVB5XK3P", "Wq3-tide-Harbor-91", "Harbor-Lantern-2718", "letmein-2024")
+    planted += ("sk_live_4fQ9zL2mX8rT1vB6nK3pW7cY", "ghp_R8mZ2qLw5TxK9vN3pB7cY1dF6hJ4sA0eGu2K")
+    assert [value for value in planted if value in result.stdout.str()] == []

@@ -137,9 +137,11 @@ def _result(decision: Decision, rule_ids: list[str], report: Report) -> dict[str
     if finding.location.url:
         text += f" ({finding.location.describe()})"
     path, line = _where(finding, report)
-    region: dict[str, int] = {"startLine": max(line, 1)}
+    region: dict[str, Any] = {"startLine": max(line, 1)}
     if finding.location.column and finding.location.path:
         region["startColumn"] = finding.location.column
+    if finding.snippet and finding.location.path:  # redacted by the scanner (secrets: masked)
+        region["snippet"] = {"text": finding.snippet}
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_ids.index(finding.rule),

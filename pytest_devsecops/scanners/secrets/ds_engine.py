@@ -1,0 +1,66 @@
+"""detect-secrets through its Python API: every plugin, network verification always off."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+from .model import DETECT_SECRETS_KINDS, PRIVATE_KEY, Candidate, slug
+from .trivy_engine import private_key_block
+
+ENGINE = "detect-secrets"
+INSTALL_HINT = 'pip install "pytest-devsecops[secrets]" (installs detect-secrets)'
+_VERIFY = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
+# An inline `# pragma: allowlist secret` would hide a finding from review; we accept findings
+# in the baseline instead (with a reason), as for bandit's `# nosec`.
+_ALLOWLIST = "detect_secrets.filters.allowlist.is_line_allowlisted"
+# detect-secrets keeps its settings in a process-global singleton: one scan at a time.
+_LOCK = threading.Lock()
+
+
+def version() -> str:
+    """detect-secrets' version, or '' when it is not installed."""
+    try:
+        return metadata.version("detect-secrets")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def scan(
+    root: Path, files: Iterable[str], read: dict[str, str], commit: str = ""
+) -> list[Candidate]:
+    """Scan each file (relative to `root`) with all of detect-secrets' plugins."""
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+
+    found: list[Candidate] = []
+    with _LOCK, default_settings() as settings:
+        present = [name for name in (_VERIFY, _ALLOWLIST) if name in settings.filters]
+        if present:
+            settings.disable_filters(*present)
+        for relative in files:
+            text = read.get(relative)
+            if text is None:
+                continue
+            secrets = scan_file(str(root / relative))
+            found.extend(_candidates(secrets, relative, text.splitlines(), commit))
+    return found
+
+
+def _candidates(
+    secrets: Iterable[object], relative: str, lines: list[str], commit: str
+) -> Iterator[Candidate]:
+    for secret in secrets:
+        kind_name = str(getattr(secret, "type", "secret"))
+        kind = DETECT_SECRETS_KINDS.get(kind_name, slug(kind_name))
+        number = int(getattr(secret, "line_number", 0) or 0)
+        value = str(getattr(secret, "secret_value", "") or "")
+        if not (1 <= number <= len(lines)) or not value:
+            continue
+        if kind == PRIVATE_KEY:
+            line, value, header = private_key_block(lines, number)
+            yield Candidate(ENGINE, kind_name, kind, relative, line, value, header, commit)
+            continue
+        yield Candidate(ENGINE, kind_name, kind, relative, number, value, lines[number - 1], commit)
