@@ -8,6 +8,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import html
 from .http import Response
@@ -32,7 +33,11 @@ _MESSAGE_PATTERNS = (
 _DEBUG_PATTERNS = (
     re.compile(r"Werkzeug Debugger"),
     re.compile(r"(?i)<title>[^<]*\bDebug(?:ger)?\b"),
-    re.compile(r"You're seeing this error because you have <code>DEBUG = True</code>"),
+    # Django 3+ writes a typographic apostrophe (U+2019), older versions a straight one.
+    re.compile(
+        r"You(?:'|\u2019|&#x27;|&#39;|&rsquo;)re seeing this error because you have "
+        r"<code>DEBUG = True</code>"
+    ),
     re.compile(r"(?i)\bDebug information\b|\bstack trace:"),
 )
 _LISTING = re.compile(r"(?i)<title>\s*(?:Index of /|Directory listing for /)")
@@ -126,7 +131,7 @@ def _cookies(response: Response, seen: Seen) -> Iterator[Alert]:
         evidence = f"Set-Cookie: {name}"
         if "httponly" not in attributes:
             yield _alert(response, "10010", param=name, evidence=evidence)
-        if "secure" not in attributes:
+        if "secure" not in attributes and seen.https:  # as ZAP: a Secure flag matters on HTTPS
             yield _alert(response, "10011", param=name, evidence=evidence)
         samesite = attributes.get("samesite", "")
         if not samesite:
@@ -183,9 +188,10 @@ def _cors(response: Response, seen: Seen) -> Iterator[Alert]:
 def _csrf(response: Response, seen: Seen) -> Iterator[Alert]:
     if not response.is_html:
         return
+    origin = urlsplit(response.url)[:2]
     for form in seen.document.forms:
-        if form.method != "POST":
-            continue
+        if form.method != "POST" or urlsplit(form.action)[:2] != origin:
+            continue  # a form posting to another site is not the app's form
         names = [name for name, kind, _ in form.fields]
         if not any(_CSRF_NAMES.search(name) for name in names):
             yield _alert(
