@@ -15,9 +15,11 @@ from . import options_dast
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Verdict
+from .dast import canary
 from .dast.app import AppError
+from .dast.auth import AuthConfig
 from .dast.engine import BuiltinEngine
-from .dast.interface import DastOptions
+from .dast.interface import DastOptions, DastReport
 from .dast.scope import ScopeError, resolve_scope
 from .dast.target import running
 from .dast.traffic import CheckedSession, TrafficLog
@@ -65,7 +67,12 @@ class DastCheck:
         except ScopeError as exc:
             pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
         started = time.monotonic()
-        report = BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
+        control = canary.check(scan_options.active)
+        report = (
+            DastReport("builtin", self.base_url, error=control)
+            if control
+            else BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
+        )
         result = build_result(
             "dast",
             "built-in engine",
@@ -104,10 +111,41 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
     return dataclasses.replace(base, **values)
 
 
+@pytest.fixture(scope="session")
+def devsecops_dast_auth() -> dict[str, dict[str, str]]:
+    """Credentials for ``devsecops_dast`` scans: override it to return ``{"headers": {...},
+    "cookies": {...}}``, e.g. a bearer token from your own login helper. Never printed."""
+    return {}
+
+
+def _auth(given: Any, base: AuthConfig) -> AuthConfig:
+    if not isinstance(given, dict) or set(given) - {"headers", "cookies"}:
+        raise pytest.UsageError(
+            'devsecops_dast_auth must return {"headers": {...}, "cookies": {...}} (either optional)'
+        )
+    pairs = {}
+    for kind in ("headers", "cookies"):
+        values = given.get(kind) or {}
+        if not isinstance(values, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in values.items()
+        ):
+            raise pytest.UsageError(f"devsecops_dast_auth: {kind} must map strings to strings")
+        pairs[kind] = tuple(values.items())
+    return dataclasses.replace(base, headers=pairs["headers"], cookies=pairs["cookies"])
+
+
 @pytest.fixture
-def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
+def devsecops_dast(
+    request: pytest.FixtureRequest,
+    devsecops_app: str,
+    subtests: Any,
+    devsecops_dast_auth: Any,
+) -> DastCheck:
     """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
     target, base_options, min_pages = options_dast.dast_settings(request.config)
+    base_options = dataclasses.replace(
+        base_options, auth=_auth(devsecops_dast_auth, base_options.auth)
+    )
     marker = request.node.get_closest_marker("dast")
     overrides = dict(marker.kwargs) if marker else {}
     unknown = set(overrides) - _MARKER_OPTIONS
@@ -160,4 +198,11 @@ def _zap_proxy(config: pytest.Config) -> str:
     return choice.zap.url
 
 
-__all__ = ["DastCheck", "TrafficLog", "devsecops_app", "devsecops_dast", "devsecops_http"]
+__all__ = [
+    "DastCheck",
+    "TrafficLog",
+    "devsecops_app",
+    "devsecops_dast",
+    "devsecops_dast_auth",
+    "devsecops_http",
+]

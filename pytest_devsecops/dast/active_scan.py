@@ -15,9 +15,10 @@ from .interface import DastOptions
 from .oob import Listener
 from .passive import Alert
 from .points import CSRF_NAMES, InsertionPoint, request_points
-from .probing import Probing
+from .probing import Baseline, Probing, normalised
 
-_REQUEST_POINT_TEMPLATES = 10  # distinct page templates whose cookies/headers/paths are probed
+_REQUEST_POINT_TEMPLATES = 50  # distinct page templates whose cookies/headers/paths are probed
+_QUIET = ("cookie", "header", "path")  # inputs most pages ignore: probed only if they matter
 
 
 class _TimeUp(Exception):
@@ -94,6 +95,8 @@ def _probe_point(
     deadline: float,
 ) -> list[Alert]:
     probing = Probing(client, point, options.time_based, listener)
+    if point.where in _QUIET and not _matters(probing):
+        return []
     budget_end = client.requests_made + options.requests_per_param
     alerts: list[Alert] = []
     for probe in active.PROBES:
@@ -103,6 +106,19 @@ def _probe_point(
             break  # this parameter has had its share of requests
         alerts.extend(probe(probing))
     return alerts
+
+
+def _matters(probing: Probing) -> bool:
+    """Whether the page reacts to this input at all: a marker with quotes is echoed, or changes
+    the answer. Most pages ignore most headers; full probes there would only cost time."""
+    marker = f"dsm{secrets.token_hex(4)}"
+    original = probing.point.original
+    answer = probing.send(f"{original}{marker}'\"")
+    if marker in answer.body or answer.status != probing.reference.status:
+        return True
+    again = probing.send(original)
+    baseline = Baseline(normalised(probing.reference, original), normalised(again, original))
+    return not baseline.same(normalised(answer, f"{original}{marker}'\"", marker))
 
 
 def stored_xss(

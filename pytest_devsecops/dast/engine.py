@@ -66,6 +66,8 @@ class BuiltinEngine:
                     p.response.error,
                     len(p.response.body.strip()),
                     p.response.redirected_from,
+                    any(kind == "password" for f in p.document.forms for _, kind, _ in f.fields),
+                    options.auth.configured and not session.lost(p.response),
                 )
                 for p in result.pages
             )

@@ -38,6 +38,8 @@ class PageVisit:
     error: str = ""
     size: int = 0  # body length: an empty 200 is an answer, not evidence
     redirected_from: str = ""  # the URL asked for, when the answer came after redirects
+    login_form: bool = False  # the page holds a form with a password field
+    authenticated: bool = False  # fetched while the scan was logged in
 
 
 @dataclasses.dataclass(frozen=True)

@@ -51,7 +51,8 @@ class Probing:
         return Alert(
             rule=rule,
             method=self.point.method,
-            url=response.url,
+            # A path input's attack is in the URL: the finding keeps the page's own URL.
+            url=self.point.url if self.point.where == "path" else response.url,
             param=self.point.label,
             attack=attack,
             evidence=evidence[:200],

@@ -65,9 +65,13 @@ def index(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, 
         "/guestbook",
         "/profile",
         "/legacy",
+        "/order/2",
+        "/lang",
+        "/theme",
     ]
     links += ["/safe" + link for link in links]
-    return "200 OK", [], page("".join(f"<a href='{link}'>{link}</a> " for link in links))
+    cookie = [("Set-Cookie", "theme=light; HttpOnly; SameSite=Lax")]
+    return "200 OK", cookie, page("".join(f"<a href='{link}'>{link}</a> " for link in links))
 
 
 # --- SQL injection -------------------------------------------------------------------------
@@ -314,7 +318,46 @@ def safe_profile(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tupl
     return "200 OK", [], page("<form method=POST action=/safe/profile><input name=nick value=me>")
 
 
+# --- inputs other than the query: path segment, header, cookie ------------------------------
+
+
+def order(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """/order/<id>: the id comes from the path, straight into SQL."""
+    try:
+        found = rows(f"SELECT name FROM items WHERE id = {q['_segment']}")  # noqa: S608
+    except sqlite3.Error as exc:
+        return "500 Internal Server Error", [], page(f"sqlite3.OperationalError: {exc}")
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
+def safe_order(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    found = rows("SELECT name FROM items WHERE id = ?", (q["_segment"],))
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
+def lang(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    return "200 OK", [], page(f"<p>language: {env.get('HTTP_ACCEPT_LANGUAGE', '')}</p>")
+
+
+def safe_lang(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    shown = html.escape(env.get("HTTP_ACCEPT_LANGUAGE", ""))
+    return "200 OK", [], page(f"<p>language: {shown}</p>")
+
+
+def theme(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    value = unquote(env.get("HTTP_COOKIE", "").partition("theme=")[2].split(";")[0])
+    return "200 OK", [], page(f"<p>theme: {value}</p>")
+
+
+def safe_theme(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    value = unquote(env.get("HTTP_COOKIE", "").partition("theme=")[2].split(";")[0])
+    return "200 OK", [], page(f"<p>theme: {html.escape(value)}</p>")
+
+
 ROUTES: dict[str, Handler] = {
+    "/order": order,
+    "/lang": lang,
+    "/theme": theme,
     "/": index,
     "/item": item,
     "/blind": blind,
@@ -334,6 +377,9 @@ ROUTES: dict[str, Handler] = {
     "/legacy": legacy,
 }
 SAFE: dict[str, Handler] = {
+    "/order": safe_order,
+    "/lang": safe_lang,
+    "/theme": safe_theme,
     "/item": safe_item,
     "/blind": safe_blind,
     "/user": safe_user,
@@ -364,7 +410,10 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(min(size, 100_000)).decode()
         query.update({k: v[0] for k, v in parse_qs(body).items()})
-    handler = SAFE.get(path[5:]) if path.startswith("/safe/") else ROUTES.get(path)
+    routed = path
+    if "/order/" in path:
+        routed, _, query["_segment"] = path.rpartition("/")
+    handler = SAFE.get(routed[5:]) if routed.startswith("/safe/") else ROUTES.get(routed)
     if handler is None:
         start_response("404 Not Found", [("Content-Type", HTML), *HEADERS])
         return [page("not found").encode()]
