@@ -111,7 +111,7 @@ def test_an_empty_200_everywhere_is_not_a_clean_scan(tmp_path: Path) -> None:
         scanner = DastScanner(TargetConfig(url=base), DastOptions())
         result = scanner.scan(context(tmp_path))
     assert not result.complete
-    assert "saw 0 distinct in-scope page(s) with content" in result.error
+    assert "saw 0 in-scope page(s) with content" in result.error
 
 
 def test_an_unreachable_target_is_an_error(tmp_path: Path) -> None:

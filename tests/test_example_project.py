@@ -16,14 +16,15 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
     # Passing: 4 functional tests and 3 status items. Failing (the demo gates at "low"):
-    # 6 bandit + 9 dependency + 13 DAST items, the in-test DAST scan with its 13 subtests, and
-    # 6 site-wide findings on the functional tests' own traffic.
-    result.assert_outcomes(passed=7, failed=48)
+    # 6 bandit + 9 dependency + 12 DAST items, the in-test DAST scan with its 12 subtests, and
+    # 5 site-wide findings on the functional tests' own traffic. (No 10011: like ZAP, a cookie's
+    # missing Secure flag is reported over HTTPS only.)
+    result.assert_outcomes(passed=7, failed=45)
     result.stdout.fnmatch_lines_random(
         [
             "bandit *: 4 files scanned*, complete; 6 findings: 6 failed*",
             "pip-audit *: 4 dependencies scanned*, complete; 9 findings: 9 failed*",
-            "built-in engine: 9 pages scanned*, complete; 13 findings: 13 failed*",
+            "built-in engine: 9 pages scanned*, complete; 12 findings: 12 failed*",
             "FAILED devsecops/bandit::B602[[]shop/admin.py:13[]]*",
             "FAILED devsecops/pip-audit::PYSEC-2019-217[[]jinja2==2.10[]]*",
             "FAILED devsecops/dast::40012[[]GET /search q[]]*",

@@ -62,7 +62,7 @@ def check_owner(port: int, proc: Path = Path("/proc")) -> str:
     if not inodes:
         raise ForeignServer(f"nothing we can see listens on port {port}")
     owner = _owner(inodes, proc)
-    if owner is None or not _descends_from(owner, os.getpid(), proc):
+    if owner is None or owner == os.getpid() or not _descends_from(owner, os.getpid(), proc):
         raise ForeignServer(
             f"port {port} is served by "
             + (f"process {owner}" if owner else "a process we cannot see")

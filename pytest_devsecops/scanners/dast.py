@@ -106,7 +106,7 @@ def build_result(
     elif not error and len(distinct) < min_pages:
         statuses = sorted({str(page.status or page.error) for page in report.pages})
         error = (
-            f"the scan saw {len(distinct)} distinct in-scope page(s) with content, fewer than "
+            f"the scan saw {len(distinct)} in-scope page(s) with content, fewer than "
             f"devsecops_dast_min_pages={min_pages} (answers: {', '.join(statuses)[:200]})"
         )
     notes = [
