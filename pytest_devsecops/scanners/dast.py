@@ -116,6 +116,8 @@ def build_result(
     if report.authenticated:
         behind = sum(1 for page in answered if page.authenticated)
         notes.append(f"authenticated: {report.authenticated}; {behind} pages reached logged in")
+        # On the summary line too: whether the scan saw the app as a user sees it.
+        tool = f"{tool} (authenticated: {report.authenticated}; {behind} pages logged in)"
     notes += list(report.notes)
     if report.out_of_scope:
         notes.append(f"{len(report.out_of_scope)} out-of-scope links or redirects not followed")
