@@ -183,3 +183,14 @@ def test_many_answers_of_one_page_are_one_distinct_page() -> None:
     )
     result = build_result("dast", "b", DastReport("builtin", "x", visits), 2, "", 0.0)
     assert "saw 1 in-scope page(s)" in result.error
+
+
+def test_an_asgi_app_is_served_in_process_with_its_lifespan(tmp_path: Path) -> None:
+    import asgi_app
+
+    asgi_app.STATE.update(started=False, stopped=False)
+    scanner = DastScanner(TargetConfig(wsgi="asgi_app:app"), DastOptions(active=True))
+    result = scanner.scan(context(tmp_path))
+    assert result.complete, result.error
+    assert "40012" in {finding.rule for finding in result.findings}
+    assert asgi_app.STATE == {"started": True, "stopped": True}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import app, identity
+from . import app, asgi, identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +47,10 @@ def running(target: TargetConfig) -> Iterator[str]:
     """Start the app (if we own it) and yield its base URL; it is stopped on every exit path."""
     if target.wsgi:
         nonce = identity.new_nonce()
-        with app.serve_wsgi(identity.tagged(app.load_wsgi(target.wsgi), nonce)) as base:
+        with (
+            asgi.as_wsgi(app.load_wsgi(target.wsgi)) as served,
+            app.serve_wsgi(identity.tagged(served, nonce)) as base,
+        ):
             _verified(lambda: identity.check_nonce(base, nonce))
             yield base
     elif target.command:
