@@ -150,6 +150,7 @@ INI_KEYS: tuple[tuple[str, str, Literal["string", "args", "bool"], object], ...]
     ("devsecops_dast_login_password_env", "env variable holding the password", "string", ""),
     ("devsecops_dast_logged_in_pattern", "regex seen only when logged in", "string", ""),
     ("devsecops_dast_logged_out_pattern", "regex seen only when logged out", "string", ""),
+    ("devsecops_openapi", "OpenAPI description: a file, or a path on the app", "string", ""),
     (
         "devsecops_dast_engine",
         "auto (ZAP if configured and reachable), builtin, zap",

@@ -48,8 +48,21 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         exclude=DEFAULT_EXCLUDE + tuple(config.getini("devsecops_dast_exclude")),
         time_based=bool(config.getini("devsecops_dast_time_based")),
         auth=AuthConfig(login=login_settings(config)),
+        **_openapi(str(config.getini("devsecops_openapi")).strip(), root),
     )
     return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
+
+
+def _openapi(source: str, root: Path) -> dict[str, str]:
+    """A path on the app (`/openapi.json`) or a file relative to the rootdir."""
+    if not source:
+        return {}
+    if source.startswith(("/", "http://", "https://")):
+        return {"openapi_url": source}
+    path = (root / source).resolve()
+    if not path.is_file():
+        raise ValueError(f"devsecops_openapi = {source}: no such file under {root}")
+    return {"openapi_file": str(path)}
 
 
 def login_settings(config: pytest.Config) -> LoginConfig | None:

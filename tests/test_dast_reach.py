@@ -194,3 +194,17 @@ def test_an_asgi_app_is_served_in_process_with_its_lifespan(tmp_path: Path) -> N
     assert result.complete, result.error
     assert "40012" in {finding.rule for finding in result.findings}
     assert asgi_app.STATE == {"started": True, "stopped": True}
+
+
+def test_an_api_is_scanned_from_its_openapi_description() -> None:
+    report = _scan(auth_apps.openapi_app, active=True, openapi_url="/openapi.json")
+    found = {(f.rule, f.item_label) for f in to_findings(report.alerts, "dast", "")}
+    assert ("40018", "POST /api/search json:filter.name") in found  # a JSON body leaf
+    assert ("90023", "POST /api/import") in found  # XXE, through our loopback marker
+    assert not [f for f in found if "safe" in f[1]]
+    assert {urlsplit(p.url).path for p in report.pages} >= {"/api/items/1"}
+    assert report.unreachable == (
+        ("GET http://" + report.target.split("/")[2] + "/api/gone", "answered 404"),
+    )
+    result = build_result("dast", "b", report, 1, "", 0.0)
+    assert not result.complete  # an operation the scan could not reach is a coverage gap

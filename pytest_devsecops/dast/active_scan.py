@@ -7,7 +7,8 @@ import secrets
 import time
 from collections.abc import Iterator
 
-from . import active, probe_site
+from . import active, api_scan, probe_site
+from .api_scan import Api
 from .crawler import Page, excluded
 from .findings import path_template
 from .http import HttpClient, RequestBudgetExceeded
@@ -60,11 +61,15 @@ def run(
     options: DastOptions,
     seconds: float,
     listener: Listener | None,
+    api: Api | None = None,
 ) -> tuple[list[Alert], str]:
     deadline = time.monotonic() + seconds
     alerts: list[Alert] = []
     try:
         points = choose_points(client, pages, options.exclude)
+        if api is not None:
+            points += list(api_scan.points(api))
+            alerts += _check_time(deadline, api_scan.xxe(api, client, listener))
         for point in points:
             alerts += _probe_point(client, point, options, listener, deadline)
         alerts += _check_time(deadline, probe_site.run(client, pages, options.exclude))

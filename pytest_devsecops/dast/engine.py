@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import time
 
-from . import active_scan, passive, rules
+from . import active_scan, api_scan, passive, rules
 from .auth import AuthError, Session
 from .crawler import CrawlLimits, crawl
 from .http import HttpClient
 from .interface import DastOptions, DastReport, PageVisit
 from .oob import listening
+from .openapi import OpenApiError
 from .scope import Scope
 
 
@@ -32,12 +33,28 @@ class BuiltinEngine:
             limits = CrawlLimits(
                 options.max_pages, options.max_depth, options.max_seconds, options.exclude
             )
-            result = crawl(client, start, limits, options.paths, session)
+            api = None
+            if options.openapi_url or options.openapi_file:
+                try:
+                    api = api_scan.load(
+                        options.openapi_url, options.openapi_file, start, client, options.exclude
+                    )
+                except OpenApiError as exc:
+                    return DastReport(self.name, start, error=str(exc))
+            seeds = options.paths + (api.seeds if api else ())
+            result = crawl(client, start, limits, seeds, session)
+            if api is not None:
+                api_scan.send_all(api, client, result.pages)
             https = scope.scheme == "https"
             alerts = [
                 alert
                 for page in result.pages
                 for alert in passive.check(page.response, https, page.document)
+            ]
+            alerts += [
+                alert
+                for answer in (api.answers if api else [])
+                for alert in passive.check(answer, https)
             ]
             stopped = result.stopped
             if options.active:
@@ -45,7 +62,7 @@ class BuiltinEngine:
                 client.recorded = []
                 with listening() as listener:
                     active_alerts, active_stop = active_scan.run(
-                        client, result.pages, options, remaining, listener
+                        client, result.pages, options, remaining, listener, api
                     )
                 alerts += active_alerts
                 # Site-wide rules also judge the probes' answers (cookies set only on a POST,
@@ -80,6 +97,7 @@ class BuiltinEngine:
                 stopped,
                 client.requests_made,
                 authenticated=_how(options, session),
+                unreachable=tuple(api.unreachable) if api else (),
             )
         finally:
             with contextlib.suppress(Exception):

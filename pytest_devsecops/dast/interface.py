@@ -26,6 +26,8 @@ class DastOptions:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # path globs never requested (logout and the like)
     time_based: bool = False  # time-based SQL injection probes (slow: opt-in)
     auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
+    openapi_url: str = ""  # an OpenAPI description at this path on the target
+    openapi_file: str = ""  # ... or in this file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +58,7 @@ class DastReport:
     error: str = ""
     authenticated: str = ""  # how the scan logged in ("" when it did not)
     notes: tuple[str, ...] = ()
+    unreachable: tuple[tuple[str, str], ...] = ()  # (API operation, why it was not reached)
 
     @property
     def answered(self) -> tuple[PageVisit, ...]:

@@ -97,6 +97,7 @@ def build_result(
     answered = report.answered
     distinct = tuple(dict.fromkeys(page.url.split("#", 1)[0] for page in answered))
     gaps = tuple(Skipped(page.url, page.error) for page in report.pages if page.error)
+    gaps += tuple(Skipped(f"API operation {op}", why) for op, why in report.unreachable)
     error = report.error
     login = _login_wall(report)
     if not error and not report.pages:

@@ -5,11 +5,13 @@ robots.txt and sitemap.xml."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import secrets
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 StartResponse = Callable[..., Any]
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -109,3 +111,128 @@ def published_app(environ: dict[str, Any], start_response: StartResponse) -> Ite
         return [_page(f"<p>{html.escape(path)}</p><a href='/sign-out'>bye</a>")]
     start_response("404 Not Found", list(HTML))
     return [_page("no")]
+
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "items", "version": "1"},
+    "servers": [{"url": "/api"}],
+    "paths": {
+        "/items/{item_id}": {
+            "get": {
+                "parameters": [{"name": "item_id", "in": "path", "schema": {"type": "integer"}}]
+            }
+        },
+        "/search": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Query"}}
+                    }
+                }
+            }
+        },
+        "/safe-search": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Query"}}
+                    }
+                }
+            }
+        },
+        "/import": {
+            "post": {
+                "requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}
+            }
+        },
+        "/safe-import": {
+            "post": {
+                "requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}}
+            }
+        },
+        "/gone": {"get": {}},
+    },
+    "components": {
+        "schemas": {
+            "Query": {
+                "type": "object",
+                "properties": {
+                    "filter": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string", "example": "alice"}},
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def openapi_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """A JSON/XML API with no HTML and no links: only its OpenAPI description says what is there.
+    /api/search builds SQL from a JSON leaf; /api/import expands external entities (through the
+    standard library's SAX parser, which then fetches them); the safe twins do neither."""
+    import sqlite3
+    import xml.sax
+    from xml.sax.handler import ContentHandler, EntityResolver, feature_external_ges
+    from xml.sax.xmlreader import InputSource
+
+    path = environ.get("PATH_INFO", "/")
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(size) if size else b""
+    status, answer = "200 OK", b""
+    if path == "/openapi.json":
+        answer = json.dumps(SPEC).encode()
+    elif path.startswith("/api/items/"):
+        answer = json.dumps({"id": path.rsplit("/", 1)[1]}).encode()
+    elif path in ("/api/search", "/api/safe-search"):
+        name = json.loads(body or b"{}").get("filter", {}).get("name", "")
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE TABLE t (name TEXT)")
+        try:
+            if path == "/api/search":
+                rows = db.execute(f"SELECT name FROM t WHERE name = '{name}'").fetchall()
+            else:
+                rows = db.execute("SELECT name FROM t WHERE name = ?", (name,)).fetchall()
+            answer = json.dumps({"rows": rows}).encode()
+        except sqlite3.Error as exc:
+            status, answer = (
+                "500 Internal Server Error",
+                f"sqlite3.OperationalError: {exc}".encode(),
+            )
+    elif path in ("/api/import", "/api/safe-import"):
+        text: list[str] = []
+
+        class Collect(ContentHandler):
+            def characters(self, content: str) -> None:
+                text.append(content)
+
+        class LoopbackOnly(EntityResolver):
+            """Fetches external entities as a vulnerable parser does, but never off loopback
+            and never through a proxy."""
+
+            def resolveEntity(self, public_id: str | None, system_id: str) -> InputSource:
+                source = InputSource(system_id)
+                data = b""
+                if urlsplit(system_id).hostname == "127.0.0.1":
+                    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+                    with opener.open(system_id, timeout=3) as fetched:
+                        data = fetched.read(1000)
+                source.setByteStream(io.BytesIO(data))
+                return source
+
+        parser = xml.sax.make_parser()  # noqa: S317 - deliberately vulnerable test app
+        parser.setFeature(feature_external_ges, path == "/api/import")
+        parser.setEntityResolver(LoopbackOnly())
+        parser.setContentHandler(Collect())
+        try:
+            parser.feed(body)
+            parser.close()
+        except xml.sax.SAXException as exc:
+            status, text = "400 Bad Request", [str(exc)]
+        answer = json.dumps({"imported": "".join(text)}).encode()
+    else:
+        status, answer = "404 Not Found", b'{"error": "no such operation"}'
+    start_response(status, [("Content-Type", "application/json")])
+    return [answer]
