@@ -5,6 +5,7 @@ Fixtures read these even when --devsecops is off (a test that asks for them has 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -48,8 +49,9 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         exclude=DEFAULT_EXCLUDE + tuple(config.getini("devsecops_dast_exclude")),
         time_based=bool(config.getini("devsecops_dast_time_based")),
         auth=AuthConfig(login=login_settings(config)),
-        **_openapi(str(config.getini("devsecops_openapi")).strip(), root),
     )
+    openapi = _openapi(str(config.getini("devsecops_openapi")).strip(), root)
+    dast_options = dataclasses.replace(dast_options, **openapi)
     return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
 
 
