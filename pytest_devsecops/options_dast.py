@@ -5,7 +5,6 @@ Fixtures read these even when --devsecops is off (a test that asks for them has 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -41,6 +40,7 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
     )
     if sum(map(bool, (target.wsgi, target.command, target.url))) > 1:
         raise ValueError("set only one of devsecops_app, devsecops_app_command, devsecops_target")
+    openapi_url, openapi_file = _openapi(str(config.getini("devsecops_openapi")).strip(), root)
     dast_options = DastOptions(
         active=bool(config.getini("devsecops_dast_active")),
         paths=tuple(config.getini("devsecops_dast_paths")),
@@ -49,22 +49,22 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         exclude=DEFAULT_EXCLUDE + tuple(config.getini("devsecops_dast_exclude")),
         time_based=bool(config.getini("devsecops_dast_time_based")),
         auth=AuthConfig(login=login_settings(config)),
+        openapi_url=openapi_url,
+        openapi_file=openapi_file,
     )
-    openapi = _openapi(str(config.getini("devsecops_openapi")).strip(), root)
-    dast_options = dataclasses.replace(dast_options, **openapi)
     return target, dast_options, parse_count(str(config.getini("devsecops_dast_min_pages")))
 
 
-def _openapi(source: str, root: Path) -> dict[str, str]:
-    """A path on the app (`/openapi.json`) or a file relative to the rootdir."""
+def _openapi(source: str, root: Path) -> tuple[str, str]:
+    """(path on the app, file): `/openapi.json` is on the app, anything else a file under root."""
     if not source:
-        return {}
+        return "", ""
     if source.startswith(("/", "http://", "https://")):
-        return {"openapi_url": source}
+        return source, ""
     path = (root / source).resolve()
     if not path.is_file():
         raise ValueError(f"devsecops_openapi = {source}: no such file under {root}")
-    return {"openapi_file": str(path)}
+    return "", str(path)
 
 
 def login_settings(config: pytest.Config) -> LoginConfig | None:
