@@ -71,7 +71,7 @@ class BuiltinEngine:
                 alerts += [
                     alert
                     for response in client.recorded
-                    for alert in passive.check(response, https)
+                    for alert in passive.check_systemic(response, https)
                     if rules.CATALOG[alert.rule].systemic
                 ]
                 stopped = stopped or active_stop

@@ -237,3 +237,23 @@ _RULES = (
     _directory_listing,
     _private_ip,
 )
+
+# The site-wide rules (headers, cookies): all that is judged on the active probes' answers.
+_SYSTEMIC_RULES = (
+    _csp,
+    _clickjacking,
+    _content_type_options,
+    _hsts,
+    _cookies,
+    _server,
+    _powered_by,
+    _cors,
+)
+
+
+def check_systemic(response: Response, https: bool) -> list[Alert]:
+    """Only the site-wide rules, without parsing the body (cheap enough for every probe)."""
+    if response.error or not response.status:
+        return []
+    seen = Seen(https, response, html.Document())
+    return [alert for rule in _SYSTEMIC_RULES for alert in rule(response, seen)]
