@@ -29,7 +29,15 @@ from .late_state import late_findings
 from .messages import finding_text, status_text, xfail_reason
 from .scanners.dast import build_result
 
-_MARKER_OPTIONS = {"active", "paths", "max_duration", "max_pages", "max_depth"}
+_MARKER_OPTIONS = {
+    "active",
+    "paths",
+    "max_duration",
+    "max_pages",
+    "max_depth",
+    "time_based",
+    "exclude",
+}
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +113,8 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
         values["max_seconds"] = float(values.pop("max_duration"))
     if "paths" in values:
         values["paths"] = tuple(values["paths"])
+    if "exclude" in values:  # added to the logout-like defaults, never replacing them
+        values["exclude"] = base.exclude + tuple(values["exclude"])
     unknown = set(values) - {field.name for field in dataclasses.fields(DastOptions)}
     if unknown:
         raise pytest.UsageError(f"unknown DAST option(s): {', '.join(sorted(unknown))}")
