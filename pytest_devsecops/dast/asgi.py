@@ -52,15 +52,14 @@ class _Bridge:
             raise AppError(f"the ASGI app's lifespan startup failed: {error}")
 
     async def _startup(self) -> str:
-        self.stop = asyncio.Event()
+        stop = self.stop = asyncio.Event()
         ready: asyncio.Future[str] = self.loop.create_future()
         messages = [{"type": "lifespan.startup"}]
 
         async def receive() -> dict[str, Any]:
             if messages:
                 return messages.pop(0)
-            assert self.stop is not None  # noqa: S101 - set above
-            await self.stop.wait()
+            await stop.wait()
             return {"type": "lifespan.shutdown"}
 
         async def send(message: dict[str, Any]) -> None:
