@@ -91,3 +91,35 @@ def test_the_auth_fixture_opens_an_api_for_a_scan_in_a_test(project: pytest.Pyte
     result = project.runpytest("-v", "-p", "no:randomly")
     result.stdout.fnmatch_lines(["*test_api_dast PASSED*"])
     assert TOKEN not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('devsecops_dast_login_url = "/login"', "*devsecops_dast_login_username_env*"),
+        (
+            'devsecops_dast_login_url = "/login"\n        devsecops_dast_login_username_env = "U"\n'
+            '        devsecops_dast_login_password_env = "P"\n'
+            '        devsecops_dast_logged_in_pattern = "(unclosed"',
+            "*devsecops_dast_logged_in_pattern: not a valid regular expression*",
+        ),
+        ('devsecops_openapi = "missing.json"', "*devsecops_openapi = missing.json: no such file*"),
+    ],
+)
+def test_bad_dast_settings_are_usage_errors(
+    project: pytest.Pytester, extra: str, message: str
+) -> None:
+    _ini(project, "login_app", extra)
+    result = project.runpytest("--devsecops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_marker_exclusions_add_to_the_logout_defaults() -> None:
+    from pytest_devsecops.dast.crawler import DEFAULT_EXCLUDE
+    from pytest_devsecops.dast.interface import DastOptions
+    from pytest_devsecops.dast_fixtures import _with
+
+    options = _with(DastOptions(), {"exclude": ["/admin/*"], "time_based": True})
+    assert options.exclude == (*DEFAULT_EXCLUDE, "/admin/*")
+    assert options.time_based
