@@ -18,11 +18,20 @@ from .late_state import late_findings
 if TYPE_CHECKING:
     from .core.finding import ScanResult
     from .core.policy import Decision
+    from .dast.auth import AuthConfig
     from .dast.interface import DastOptions
     from .dast.traffic import CheckedSession
     from .late import LateFindings
 
-_MARKER_OPTIONS = {"active", "paths", "max_duration", "max_pages", "max_depth"}
+_MARKER_OPTIONS = {
+    "active",
+    "paths",
+    "max_duration",
+    "max_pages",
+    "max_depth",
+    "time_based",
+    "exclude",
+}
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +69,9 @@ class DastCheck:
         __tracebackhide__ = True
         from .core import sanitise
         from .core.fingerprint import assign
+        from .dast import canary
         from .dast.engine import BuiltinEngine
+        from .dast.interface import DastReport
         from .dast.scope import ScopeError, resolve_scope
         from .messages import status_text
         from .scanners.dast import build_result
@@ -71,7 +82,12 @@ class DastCheck:
         except ScopeError as exc:
             pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
         started = time.monotonic()
-        report = BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
+        control = canary.check(scan_options.active)
+        report = (
+            DastReport("builtin", self.base_url, error=control)
+            if control
+            else BuiltinEngine().scan(scope, self.base_url.rstrip("/") + "/", scan_options)
+        )
         result = build_result(
             "dast",
             "built-in engine",
@@ -110,18 +126,51 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
         values["max_seconds"] = float(values.pop("max_duration"))
     if "paths" in values:
         values["paths"] = tuple(values["paths"])
+    if "exclude" in values:  # added to the logout-like defaults, never replacing them
+        values["exclude"] = base.exclude + tuple(values["exclude"])
     unknown = set(values) - {field.name for field in dataclasses.fields(DastOptions)}
     if unknown:
         raise pytest.UsageError(f"unknown DAST option(s): {', '.join(sorted(unknown))}")
     return dataclasses.replace(base, **values)
 
 
+@pytest.fixture(scope="session")
+def devsecops_dast_auth() -> dict[str, dict[str, str]]:
+    """Credentials for ``devsecops_dast`` scans: override it to return ``{"headers": {...},
+    "cookies": {...}}``, e.g. a bearer token from your own login helper. Never printed."""
+    return {}
+
+
+def _auth(given: Any, base: AuthConfig) -> AuthConfig:
+    if not isinstance(given, dict) or set(given) - {"headers", "cookies"}:
+        raise pytest.UsageError(
+            'devsecops_dast_auth must return {"headers": {...}, "cookies": {...}} (either optional)'
+        )
+    pairs = {}
+    for kind in ("headers", "cookies"):
+        values = given.get(kind) or {}
+        if not isinstance(values, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in values.items()
+        ):
+            raise pytest.UsageError(f"devsecops_dast_auth: {kind} must map strings to strings")
+        pairs[kind] = tuple(values.items())
+    return dataclasses.replace(base, headers=pairs["headers"], cookies=pairs["cookies"])
+
+
 @pytest.fixture
-def devsecops_dast(request: pytest.FixtureRequest, devsecops_app: str, subtests: Any) -> DastCheck:
+def devsecops_dast(
+    request: pytest.FixtureRequest,
+    devsecops_app: str,
+    subtests: Any,
+    devsecops_dast_auth: Any,
+) -> DastCheck:
     """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
     from . import options_dast
 
     target, base_options, min_pages = options_dast.dast_settings(request.config)
+    base_options = dataclasses.replace(
+        base_options, auth=_auth(devsecops_dast_auth, base_options.auth)
+    )
     marker = request.node.get_closest_marker("dast")
     overrides = dict(marker.kwargs) if marker else {}
     unknown = set(overrides) - _MARKER_OPTIONS
@@ -186,4 +235,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["DastCheck", "devsecops_app", "devsecops_dast", "devsecops_http"]
+__all__ = ["DastCheck", "devsecops_app", "devsecops_dast", "devsecops_dast_auth", "devsecops_http"]

@@ -5,11 +5,14 @@ Fixtures read these even when --devsecops is off (a test that asks for them has 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from .dast import rules_file
+from .dast.auth import AuthConfig, LoginConfig
+from .dast.crawler import DEFAULT_EXCLUDE
 from .dast.interface import DastOptions
 from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
@@ -39,6 +42,7 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
     )
     if sum(map(bool, (target.wsgi, target.command, target.url))) > 1:
         raise ValueError("set only one of devsecops_app, devsecops_app_command, devsecops_target")
+    openapi_url, openapi_file = _openapi(str(config.getini("devsecops_openapi")).strip(), root)
     dast_options = DastOptions(
         active=bool(config.getini("devsecops_dast_active")),
         paths=tuple(config.getini("devsecops_dast_paths")),
@@ -48,11 +52,60 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         max_seconds=parse_seconds(
             str(config.getini("devsecops_dast_max_seconds")), "devsecops_dast_max_seconds"
         ),
+        exclude=DEFAULT_EXCLUDE + tuple(config.getini("devsecops_dast_exclude")),
+        time_based=bool(config.getini("devsecops_dast_time_based")),
+        auth=AuthConfig(login=login_settings(config)),
+        openapi_url=openapi_url,
+        openapi_file=openapi_file,
     )
     return (
         target,
         dast_options,
         parse_count(str(config.getini("devsecops_dast_min_pages")), key="devsecops_dast_min_pages"),
+    )
+
+
+def _openapi(source: str, root: Path) -> tuple[str, str]:
+    """(path on the app, file): `/openapi.json` is on the app, anything else a file under root."""
+    if not source:
+        return "", ""
+    if source.startswith(("/", "http://", "https://")):
+        return source, ""
+    path = (root / source).resolve()
+    if not path.is_file():
+        raise ValueError(f"devsecops_openapi = {source}: no such file under {root}")
+    return "", str(path)
+
+
+def login_settings(config: pytest.Config) -> LoginConfig | None:
+    """The ini form login, or None; the patterns are checked now, not mid-scan."""
+
+    def ini(name: str) -> str:
+        return str(config.getini(f"devsecops_dast_{name}")).strip()
+
+    if not ini("login_url"):
+        return None
+    for name in ("logged_in_pattern", "logged_out_pattern"):
+        try:
+            re.compile(ini(name))
+        except re.error as exc:
+            raise ValueError(
+                f"devsecops_dast_{name}: not a valid regular expression ({exc})"
+            ) from None
+    if not ini("login_username_env") or not ini("login_password_env"):
+        raise ValueError(
+            "devsecops_dast_login_url needs devsecops_dast_login_username_env and "
+            "devsecops_dast_login_password_env: the names of the environment variables that "
+            "hold the credentials (never the credentials themselves)"
+        )
+    return LoginConfig(
+        url=ini("login_url"),
+        username_field=ini("login_username_field") or "username",
+        password_field=ini("login_password_field") or "password",
+        username_env=ini("login_username_env"),
+        password_env=ini("login_password_env"),
+        logged_in_pattern=ini("logged_in_pattern"),
+        logged_out_pattern=ini("logged_out_pattern"),
     )
 
 

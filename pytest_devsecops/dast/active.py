@@ -1,205 +1,175 @@
-"""Active probes, only when asked: each one sends a payload into one parameter and looks for
-proof that cannot be a coincidence. Every probe first fetches a decoy (a harmless random value)
-so that a page which always shows the tell-tale text is not reported, and each parameter has a
-request budget.
-"""
+"""Active probes, only when asked: each sends payloads into one insertion point and reports only
+proof that is absent from the original value's answer. Each parameter has a request budget."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from . import probe_sql, probe_xss, signatures
 from .html import Form
-from .http import HttpClient, Response
 from .passive import Alert
-from .textscan import Anchored
+from .points import InsertionPoint, form_points, query_points
+from .probing import Probing
 
-# Messages databases and their drivers print when a quote breaks a statement.
-_SQL_ERRORS = Anchored(
-    re.compile(
-        r"(?i)("
-        r"sqlite3\.OperationalError|unrecognized token|near \"[^\"]{0,200}\": syntax error|"
-        r"SQLite3::SQLException|"
-        r"unterminated quoted string|syntax error at or near|psycopg2\.errors\.\w+|PG::SyntaxError|"
-        r"You have an error in your SQL syntax|MySQLSyntaxErrorException|Warning: mysqli?_|"
-        r"Unclosed quotation mark after the character string|Incorrect syntax near|"
-        r"ORA-\d{5}|quoted string not properly terminated|SQLSTATE\[|org\.hibernate\.\w+Exception"
-        r")"
-    ),
-    # Run near these only (bodies are untrusted and large; see textscan).
-    ("sqlite3", "unrecognized token", "syntax error", "unterminated quoted", "psycopg2.",
-     "pg::", "sql syntax", "mysqlsyntax", "warning: mysql", "unclosed quotation",
-     "incorrect syntax", "ora-", "quoted string not", "sqlstate[", "org.hibernate."),
-)  # fmt: skip
-_PASSWD = Anchored(re.compile(r"root:[^:\n]{0,200}:0:0:"), ("root:",))
-_TEXT_TYPES = {"text", "search", "textarea", "email", "url", "tel", "hidden", "password", ""}
-
-
-@dataclasses.dataclass(frozen=True)
-class InsertionPoint:
-    """One parameter of one request that a probe can put a payload into."""
-
-    method: str
-    url: str  # without its query
-    params: tuple[tuple[str, str], ...]  # every parameter, with its normal value
-    name: str
-
-    def send(self, client: HttpClient, value: str, follow: bool = True) -> Response:
-        values = {key: (value if key == self.name else original) for key, original in self.params}
-        if self.method == "GET":
-            return client.fetch("GET", self.url, params=values, follow=follow)
-        return client.fetch(self.method, self.url, data=values, follow=follow)
-
-    @property
-    def original(self) -> str:
-        return dict(self.params).get(self.name, "")
+_PASSWD = re.compile(r"root:[^:\n]{0,40}:0:0:")
 
 
 def insertion_points(url: str, forms: tuple[Form, ...]) -> Iterator[InsertionPoint]:
-    """The query parameters of `url`, and the text fields of every form on its page."""
-    parts = urlsplit(url)
-    query = tuple(parse_qsl(parts.query, keep_blank_values=True))
-    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    for name, _ in query:
-        yield InsertionPoint("GET", bare, query, name)
+    """The query parameters of `url`, and the fields of every form on its page."""
+    yield from query_points(url)
     for form in forms:
-        fields = tuple((name, value or "test") for name, kind, value in form.fields)
-        action = urlsplit(form.action)
-        action_bare = urlunsplit((action.scheme, action.netloc, action.path, "", ""))
-        for name, kind, _ in form.fields:
-            if kind in _TEXT_TYPES:
-                yield InsertionPoint(form.method, action_bare, fields, name)
+        yield from form_points(form, url)
 
 
-Probe = Callable[[HttpClient, InsertionPoint], Iterator[Alert]]
+Probe = Callable[[Probing], Iterator[Alert]]
 
 
-def _alert(
-    point: InsertionPoint,
-    response: Response,
-    rule: str,
-    attack: str,
-    evidence: str,
-    confidence: str = "Medium",
-) -> Alert:
-    return Alert(
-        rule=rule,
-        method=point.method,
-        url=response.url,
-        param=point.name,
-        attack=attack,
-        evidence=evidence[:200],
-        confidence=confidence,
-    )
-
-
-def _decoy(client: HttpClient, point: InsertionPoint) -> Response:
-    return point.send(client, f"{point.original}{secrets.token_hex(4)}")
-
-
-def reflected_xss(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
-    marker = f"dsx{secrets.token_hex(4)}"
-    decoy = _decoy(client, point)
-    if marker in decoy.body:
-        return
-    # A new element, or an event handler breaking out of a quoted attribute value (for apps
-    # that escape < and > but not quotes).
-    element = f"<{marker} onmouseover=alert(1)>"
-    response = point.send(client, element)
-    if element in response.body and response.is_html:
-        yield _alert(point, response, "40012", element, element, "Medium")
-        return
-    attribute = f'{point.original}" {marker}="1'
-    response = point.send(client, attribute)
-    inside_tag = re.search(r'<[^<>]{0,2000}" ' + re.escape(marker) + r'="1', response.body)
-    if inside_tag and response.is_html:
-        yield _alert(point, response, "40012", attribute, inside_tag.group(0)[-60:], "Medium")
-
-
-def sql_error(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
-    decoy = _decoy(client, point)
-    if _SQL_ERRORS.search(decoy.body):
-        return  # the page shows SQL errors whatever we send: proves nothing
-    for quote in ("'", '"'):
-        attack = f"{point.original}{quote}"
-        response = point.send(client, attack)
-        match = _SQL_ERRORS.search(response.body)
-        if match:
-            # A doubled quote is valid SQL again: if that one does not error, the quote broke it.
-            escaped = point.send(client, f"{point.original}{quote}{quote}")
-            confidence = "High" if not _SQL_ERRORS.search(escaped.body) else "Low"
-            yield _alert(point, response, "40018", attack, match.group(0), confidence)
-            return
-
-
-def path_traversal(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
-    decoy = _decoy(client, point)
-    if _PASSWD.search(decoy.body):
+def path_traversal(probe: Probing) -> Iterator[Alert]:
+    if _PASSWD.search(probe.reference.body):
         return
     for attack in (
         "/etc/passwd",
         "../../../../../../../../etc/passwd",
         "....//....//....//etc/passwd",
     ):
-        response = point.send(client, attack)
+        response = probe.send(attack)
         match = _PASSWD.search(response.body)
         if match:
-            yield _alert(point, response, "6-2", attack, match.group(0))
+            yield probe.alert(response, "6-2", attack, match.group(0))
             return
 
 
-def external_redirect(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+_JS_LOCATION = r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]"
+_META = re.compile(r"(?is)<meta[^>]{0,200}http-equiv=['\"]?refresh[^>]{0,300}>")
+
+
+def external_redirect(probe: Probing) -> Iterator[Alert]:
     host = f"{secrets.token_hex(5)}.example.invalid"
     for attack in (f"https://{host}/", f"//{host}/"):
-        response = point.send(client, attack, follow=False)
+        response = probe.send(attack, follow=False)
         location = response.header("Location") or ""
+        if "//" in location and host in (urlsplit(location).hostname or ""):
+            yield probe.alert(response, "20019-1", attack, f"Location: {location}")
+            return
         refresh = response.header("Refresh") or ""
-        if host in urlsplit(location if "//" in location else "").netloc or host in refresh:
-            yield _alert(point, response, "20019-1", attack, f"Location: {location or refresh}")
+        if host in refresh:
+            yield probe.alert(response, "20019-2", attack, f"Refresh: {refresh}")
+            return
+        body = response.body[:200_000]
+        meta = _META.search(body)
+        if meta and host in meta.group(0):
+            yield probe.alert(response, "20019-3", attack, meta.group(0))
+            return
+        script = re.search(_JS_LOCATION + r"(?:https?:)?//" + re.escape(host), body)
+        if script:
+            yield probe.alert(response, "20019-4", attack, script.group(0))
             return
 
 
-def command_injection(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+def command_injection(probe: Probing) -> Iterator[Alert]:
     marker = f"dsc{secrets.token_hex(3)}"
     a, b = secrets.randbelow(900) + 100, secrets.randbelow(900) + 100
     proof = f"{marker}{a + b}"  # only a shell that ran the command computes this
-    decoy = _decoy(client, point)
-    if proof in decoy.body:
-        return
-    for separator in (";", "|", "&&", "\n"):
-        attack = f"{point.original}{separator}echo {marker}$(({a}+{b}))"
-        response = point.send(client, attack)
+    original = probe.point.original
+    command = f"echo {marker}$(({a}+{b}))"
+    attacks = [f"{original}{separator}{command}" for separator in (";", "|", "&&", "\n")]
+    # Input inside quotes: close them, run, and open them again for the rest of the line.
+    attacks += [f"{original}{quote};{command};{quote}" for quote in ("'", '"')]
+    for attack in attacks:
+        response = probe.send(attack)
         if proof in response.body:
-            yield _alert(point, response, "90020", attack, proof, "High")
+            yield probe.alert(response, "90020", attack, proof, "High")
             return
     attack = f"$(echo {marker}$(({a}+{b})))"
-    response = point.send(client, attack)
+    response = probe.send(attack)
     if proof in response.body:
-        yield _alert(point, response, "90020", attack, proof, "High")
+        yield probe.alert(response, "90020", attack, proof, "High")
 
 
-def template_injection(client: HttpClient, point: InsertionPoint) -> Iterator[Alert]:
+# Per engine: Jinja2/Tornado/Twig multiply, Django adds with a filter, Mako/Freemarker/JSP use
+# ${}, ERB <%= %>, Ruby/Pug #{}.
+_TEMPLATES = (
+    ("{{%d*%d}}", "mul"),
+    ("{{%d|add:%d}}", "add"),
+    ("${%d*%d}", "mul"),
+    ("<%%= %d*%d %%>", "mul"),
+    ("#{%d*%d}", "mul"),
+)
+
+
+def template_injection(probe: Probing) -> Iterator[Alert]:
     a, b = secrets.randbelow(9000) + 1000, secrets.randbelow(9000) + 1000
-    proof = str(a * b)  # the product appears only if the template engine evaluated it
-    decoy = _decoy(client, point)
-    if proof in decoy.body:
-        return
-    for template in ("{{%d*%d}}", "${%d*%d}", "<%%= %d*%d %%>", "#{%d*%d}"):
+    for template, operation in _TEMPLATES:
+        proof = str(a * b if operation == "mul" else a + b)
+        if proof in probe.reference.body:
+            continue
         attack = template % (a, b)
-        response = point.send(client, attack)
+        response = probe.send(attack)
         if proof in response.body:
-            yield _alert(point, response, "90035", attack, proof, "High")
+            yield probe.alert(response, "90035", attack, proof, "High")
             return
+
+
+def xpath_ldap(probe: Probing) -> Iterator[Alert]:
+    """A quote or bracket that breaks an XPath expression or an LDAP filter (90021, 40015)."""
+    original = probe.point.original
+    for attack, kind, rule in (
+        (f"{original}'", "xpath", "90021"),
+        (f'{original}"', "xpath", "90021"),
+        (f"{original})(", "ldap", "40015"),
+        (f"{original}*)(|(objectClass=*", "ldap", "40015"),
+    ):
+        response = probe.send(attack)
+        match = signatures.attributed(response.body, probe.reference.body, kind)
+        if match:
+            yield probe.alert(response, rule, attack, f"{match.source}: {match.text}")
+            return
+
+
+def ssrf(probe: Probing) -> Iterator[Alert]:
+    """A URL pointing at our own loopback listener: a request arriving there proves the fetch."""
+    listener = probe.listener
+    if listener is None or not _looks_like_url_input(probe.point):
+        return
+    token = secrets.token_hex(8)
+    attack = f"{listener.base}/{token}"
+    response = probe.send(attack)
+    if listener.wait_for(token):
+        yield probe.alert(response, "40046", attack, f"the app requested {attack}", "High")
+
+
+def crlf_injection(probe: Probing) -> Iterator[Alert]:
+    """A CR LF that starts a header of our own in the answer (40003)."""
+    name = f"X-Devsecops-{secrets.token_hex(3)}"
+    original = probe.point.original
+    for attack in (f"{original}\r\n{name}: 1", f"{original}\n{name}: 1"):
+        response = probe.send(attack, follow=False)
+        if response.header(name) is not None:
+            yield probe.alert(response, "40003", attack, f"{name}: 1")
+            return
+
+
+_URL_NAMES = re.compile(r"(?i)url|uri|link|href|src|dest|target|callback|webhook|feed|image|site")
+
+
+def _looks_like_url_input(point: InsertionPoint) -> bool:
+    original = point.original
+    return bool(_URL_NAMES.search(point.name)) or original.startswith(("http://", "https://"))
 
 
 PROBES: tuple[Probe, ...] = (
-    reflected_xss,
-    sql_error,
+    probe_xss.reflected,
+    probe_sql.error_based,
+    probe_sql.boolean_blind,
     path_traversal,
     external_redirect,
     command_injection,
     template_injection,
+    xpath_ldap,
+    crlf_injection,
+    ssrf,
+    probe_sql.time_based,
 )

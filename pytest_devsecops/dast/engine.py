@@ -1,13 +1,18 @@
-"""The built-in DAST engine: crawl the origin, run passive rules, then active probes if asked."""
+"""The built-in DAST engine: log in if asked, crawl the origin, run passive rules, then active
+probes if asked."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
-from . import active, passive, rules
-from .crawler import CrawlLimits, Page, crawl
-from .http import HttpClient, RequestBudgetExceeded
+from . import active_scan, api_scan, passive, rules
+from .auth import AuthError, Session
+from .crawler import CrawlLimits, crawl
+from .http import HttpClient
 from .interface import DastOptions, DastReport, PageVisit
+from .oob import listening
+from .openapi import OpenApiError
 from .scope import Scope
 
 
@@ -19,20 +24,46 @@ class BuiltinEngine:
     def scan(self, scope: Scope, start: str, options: DastOptions) -> DastReport:
         client = HttpClient(scope, timeout=options.timeout, max_requests=options.max_requests)
         started = time.monotonic()
+        session = Session(client, options.auth, start)
         try:
-            limits = CrawlLimits(options.max_pages, options.max_depth, options.max_seconds)
-            result = crawl(client, start, limits, options.paths)
+            try:
+                session.begin()
+            except AuthError as exc:
+                return DastReport(self.name, start, error=f"authentication failed: {exc}")
+            limits = CrawlLimits(
+                options.max_pages, options.max_depth, options.max_seconds, options.exclude
+            )
+            api = None
+            if options.openapi_url or options.openapi_file:
+                try:
+                    api = api_scan.load(
+                        options.openapi_url, options.openapi_file, start, client, options.exclude
+                    )
+                except OpenApiError as exc:
+                    return DastReport(self.name, start, error=str(exc))
+            seeds = options.paths + (api.seeds if api else ())
+            result = crawl(client, start, limits, seeds, session)
+            if api is not None:
+                api_scan.send_all(api, client, result.pages)
             https = scope.scheme == "https"
             alerts = [
                 alert
                 for page in result.pages
                 for alert in passive.check(page.response, https, page.document)
             ]
+            alerts += [
+                alert
+                for answer in (api.answers if api else [])
+                for alert in passive.check(answer, https)
+            ]
             stopped = result.stopped
             if options.active:
                 remaining = max(options.max_seconds - (time.monotonic() - started), 1.0)
                 client.recorded = []
-                active_alerts, active_stop = _probe(client, result.pages, options, remaining)
+                with listening() as listener:
+                    active_alerts, active_stop = active_scan.run(
+                        client, result.pages, options, remaining, listener, api
+                    )
                 alerts += active_alerts
                 # Site-wide rules also judge the probes' answers (cookies set only on a POST,
                 # say), as ZAP's passive scanner sees active-scan traffic. Body rules do not:
@@ -40,7 +71,7 @@ class BuiltinEngine:
                 alerts += [
                     alert
                     for response in client.recorded
-                    for alert in passive.check(response, https)
+                    for alert in passive.check_systemic(response, https)
                     if rules.CATALOG[alert.rule].systemic
                 ]
                 stopped = stopped or active_stop
@@ -51,6 +82,9 @@ class BuiltinEngine:
                     p.response.status,
                     p.response.error,
                     len(p.response.body.strip()),
+                    p.response.redirected_from,
+                    any(kind == "password" for f in p.document.forms for _, kind, _ in f.fields),
+                    options.auth.configured and not session.lost(p.response),
                 )
                 for p in result.pages
             )
@@ -62,36 +96,19 @@ class BuiltinEngine:
                 result.out_of_scope,
                 stopped,
                 client.requests_made,
+                authenticated=_how(options, session),
+                unreachable=tuple(api.unreachable) if api else (),
             )
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close()
 
 
-def _probe(
-    client: HttpClient, pages: tuple[Page, ...], options: DastOptions, seconds: float
-) -> tuple[list[passive.Alert], str]:
-    deadline = time.monotonic() + seconds
-    alerts: list[passive.Alert] = []
-    seen: set[tuple[str, str, str]] = set()
-    for page in pages:
-        for point in active.insertion_points(
-            page.requested or page.response.url, page.document.forms
-        ):
-            key = (point.method, point.url, point.name)
-            if key in seen:
-                continue
-            seen.add(key)
-            budget_end = client.requests_made + options.requests_per_param
-            for probe in active.PROBES:
-                if time.monotonic() > deadline:
-                    return (
-                        alerts,
-                        f"time limit {options.max_seconds:g}s reached during active probes",
-                    )
-                if client.requests_made >= budget_end:
-                    break  # this parameter has had its share of requests
-                try:
-                    alerts.extend(probe(client, point))
-                except RequestBudgetExceeded as exc:
-                    return alerts, str(exc)
-    return alerts, ""
+def _how(options: DastOptions, session: Session) -> str:
+    auth = options.auth
+    if auth.login is not None:
+        return f"form login at {auth.login.url} ({session.logins} login(s))"
+    if auth.headers or auth.cookies:
+        names = [name for name, _ in auth.headers] + [f"cookie {name}" for name, _ in auth.cookies]
+        return f"credentials from devsecops_dast_auth ({', '.join(names)})"
+    return ""

@@ -98,13 +98,14 @@ class HttpClient:
         method: str,
         url: str,
         params: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         follow: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """One request (plus in-scope redirects when `follow`); never raises for HTTP trouble."""
         first = url
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._once(method, url, params, data)
+            response = self._once(method, url, params, data, headers)
             location = response.header("Location")
             if (
                 not follow
@@ -128,7 +129,8 @@ class HttpClient:
         method: str,
         url: str,
         params: Mapping[str, str] | None,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
+        extra: Mapping[str, str] | None = None,
     ) -> Response:
         if self.requests_made >= self.max_requests:
             raise RequestBudgetExceeded(f"request budget of {self.max_requests} used up")
@@ -146,7 +148,7 @@ class HttpClient:
                     pinned,
                     params=params,
                     data=data,
-                    headers={"Host": host},
+                    headers={**(extra or {}), "Host": host},
                     timeout=self.timeout,
                     allow_redirects=False,
                     stream=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
+from .auth import AuthConfig
+from .crawler import DEFAULT_EXCLUDE
 from .passive import Alert
 from .scope import Scope
 
@@ -21,6 +23,11 @@ class DastOptions:
     timeout: float = 10.0
     requests_per_param: int = 40
     max_requests: int = 5000
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # path globs never requested (logout and the like)
+    time_based: bool = False  # time-based SQL injection probes (slow: opt-in)
+    auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
+    openapi_url: str = ""  # an OpenAPI description at this path on the target
+    openapi_file: str = ""  # ... or in this file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +39,9 @@ class PageVisit:
     status: int
     error: str = ""
     size: int = 0  # body length: an empty 200 is an answer, not evidence
+    redirected_from: str = ""  # the URL asked for, when the answer came after redirects
+    login_form: bool = False  # the page holds a form with a password field
+    authenticated: bool = False  # fetched while the scan was logged in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +56,9 @@ class DastReport:
     stopped: str = ""
     requests: int = 0
     error: str = ""
+    authenticated: str = ""  # how the scan logged in ("" when it did not)
+    notes: tuple[str, ...] = ()
+    unreachable: tuple[tuple[str, str], ...] = ()  # (API operation, why it was not reached)
 
     @property
     def answered(self) -> tuple[PageVisit, ...]:

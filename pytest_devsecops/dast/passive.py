@@ -8,6 +8,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import html
 from .http import Response
@@ -40,8 +41,12 @@ _MESSAGE_PATTERNS = (
 _DEBUG_PATTERNS = (
     Anchored(re.compile(r"Werkzeug Debugger"), ("werkzeug debugger",)),
     Anchored(re.compile(r"(?i)<title>[^<]{0,300}\bDebug(?:ger)?\b"), ("<title>",)),
+    # Django 3+ writes a typographic apostrophe (U+2019), older versions a straight one.
     Anchored(
-        re.compile(r"You're seeing this error because you have <code>DEBUG = True</code>"),
+        re.compile(
+            r"You(?:'|\u2019|&#x27;|&#39;|&rsquo;)re seeing this error because you have "
+            r"<code>DEBUG = True</code>"
+        ),
         ("debug = true",),
     ),
     Anchored(
@@ -140,7 +145,7 @@ def _cookies(response: Response, seen: Seen) -> Iterator[Alert]:
         evidence = f"Set-Cookie: {name}"
         if "httponly" not in attributes:
             yield _alert(response, "10010", param=name, evidence=evidence)
-        if "secure" not in attributes:
+        if "secure" not in attributes and seen.https:  # as ZAP: a Secure flag matters on HTTPS
             yield _alert(response, "10011", param=name, evidence=evidence)
         samesite = attributes.get("samesite", "")
         if not samesite:
@@ -197,9 +202,10 @@ def _cors(response: Response, seen: Seen) -> Iterator[Alert]:
 def _csrf(response: Response, seen: Seen) -> Iterator[Alert]:
     if not response.is_html:
         return
+    origin = urlsplit(response.url)[:2]
     for form in seen.document.forms:
-        if form.method != "POST":
-            continue
+        if form.method != "POST" or urlsplit(form.action)[:2] != origin:
+            continue  # a form posting to another site is not the app's form
         names = [name for name, kind, _ in form.fields]
         if not any(_CSRF_NAMES.search(name) for name in names):
             yield _alert(
@@ -245,3 +251,23 @@ _RULES = (
     _directory_listing,
     _private_ip,
 )
+
+# The site-wide rules (headers, cookies): all that is judged on the active probes' answers.
+_SYSTEMIC_RULES = (
+    _csp,
+    _clickjacking,
+    _content_type_options,
+    _hsts,
+    _cookies,
+    _server,
+    _powered_by,
+    _cors,
+)
+
+
+def check_systemic(response: Response, https: bool) -> list[Alert]:
+    """Only the site-wide rules, without parsing the body (cheap enough for every probe)."""
+    if response.error or not response.status:
+        return []
+    seen = Seen(https, response, html.Document())
+    return [alert for rule in _SYSTEMIC_RULES for alert in rule(response, seen)]

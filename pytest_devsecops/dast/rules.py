@@ -35,12 +35,110 @@ def _rule(plugin: int, ref: str, name: str, risk: str, cwe: int, wasc: int, solu
     )
 
 
-_ACTIVE = {40012, 40018, 6, 20019, 90020, 90035}
+_ACTIVE = {40012, 40014, 40018, 40019, 40022, 6, 20019, 90020, 90035, 90021, 40015, 40046}
+_ACTIVE |= {40003, 90023, 40034, 40035, 10095, 90028, 40040}
 # ZAP tags these rules SYSTEMIC: headers and cookies set once for the whole site.
 _SYSTEMIC = {10038, 10020, 10021, 10035, 10010, 10011, 10054, 10036, 10037, 10098}
 SITE_WIDE = "*"
 _HEADERS = "Set the header on every response (a middleware or the web server config)."
 _COOKIES = "Set the flag on every cookie the application sets."
+
+_REDIRECT_FIX = "Redirect only to relative paths or an allow-list of known destinations."
+_SQL_FIX = "Use parameterised queries; never build SQL from request input."
+_FILE_FIX = "Remove the file from the web root, or refuse to serve dot-files and backups."
+# Added for the deeper active scan; ids, names, risks, CWE and WASC as ZAP defines them.
+_MORE = (
+    _rule(20019, "20019-2", "External Redirect", "High", 601, 38, _REDIRECT_FIX),
+    _rule(20019, "20019-3", "External Redirect", "High", 601, 38, _REDIRECT_FIX),
+    _rule(20019, "20019-4", "External Redirect", "High", 601, 38, _REDIRECT_FIX),
+    _rule(
+        40014,
+        "40014-1",
+        "Cross Site Scripting (Persistent)",
+        "High",
+        79,
+        8,
+        "Encode stored input for the context it is written into when it is shown.",
+    ),
+    _rule(40019, "40019", "SQL Injection - MySQL (Time Based)", "High", 89, 19, _SQL_FIX),
+    _rule(40022, "40022", "SQL Injection - PostgreSQL (Time Based)", "High", 89, 19, _SQL_FIX),
+    _rule(
+        90021,
+        "90021",
+        "XPath Injection",
+        "High",
+        643,
+        39,
+        "Use parameterised XPath (variables), never concatenate request input.",
+    ),
+    _rule(
+        40015,
+        "40015",
+        "LDAP Injection",
+        "High",
+        90,
+        29,
+        "Escape request input for LDAP filters (RFC 4515) before building a filter.",
+    ),
+    _rule(
+        40046,
+        "40046",
+        "Server Side Request Forgery",
+        "High",
+        918,
+        20,
+        "Fetch only allow-listed destinations; never a URL taken from request input.",
+    ),
+    _rule(
+        40003,
+        "40003",
+        "CRLF Injection",
+        "Medium",
+        113,
+        25,
+        "Refuse CR and LF in anything written into a response header.",
+    ),
+    _rule(
+        90023,
+        "90023",
+        "XML External Entity Attack",
+        "High",
+        611,
+        43,
+        "Disable DTDs and external entities in the XML parser (defusedxml).",
+    ),
+    _rule(40034, "40034", ".env Information Leak", "Medium", 215, 13, _FILE_FIX),
+    _rule(40035, "40035", "Hidden File Found", "Medium", 538, 13, _FILE_FIX),
+    _rule(10095, "10095", "Backup File Disclosure", "Medium", 530, 34, _FILE_FIX),
+    _rule(
+        90028,
+        "90028",
+        "Insecure HTTP Method",
+        "Medium",
+        749,
+        45,
+        "Disable TRACE (and other methods the app does not use) in the server.",
+    ),
+    _rule(
+        40040,
+        "40040-2",
+        "CORS Misconfiguration",
+        "Medium",
+        942,
+        14,
+        "Allow only a fixed list of trusted origins; never echo the request's Origin.",
+    ),
+    _rule(
+        40040,
+        "40040-3",
+        "CORS Misconfiguration",
+        "High",
+        942,
+        14,
+        "Allow only a fixed list of trusted origins; never echo the request's Origin.",
+    ),
+)
+
 
 CATALOG = {
     rule.alert_ref: rule
@@ -237,6 +335,7 @@ CATALOG = {
             20,
             "Never build templates from request input; pass input as template data.",
         ),
+        *_MORE,
     )
 }
 

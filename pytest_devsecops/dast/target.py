@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from . import app
+from . import app, asgi, identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,16 +35,29 @@ class TargetConfig:
         return f"devsecops_target = {self.url}"
 
 
+def _verified(check: Callable[[], object]) -> None:
+    try:
+        check()
+    except identity.ForeignServer as exc:
+        raise app.AppError(str(exc)) from None
+
+
 @contextlib.contextmanager
 def running(target: TargetConfig) -> Iterator[str]:
     """Start the app (if we own it) and yield its base URL; it is stopped on every exit path."""
     if target.wsgi:
-        with app.serve_wsgi(app.load_wsgi(target.wsgi)) as base:
+        nonce = identity.new_nonce()
+        with (
+            asgi.as_wsgi(app.load_wsgi(target.wsgi)) as served,
+            app.serve_wsgi(identity.tagged(served, nonce)) as base,
+        ):
+            _verified(lambda: identity.check_nonce(base, nonce))
             yield base
     elif target.command:
         with app.run_command(
             target.command, target.ready_path, target.start_timeout, target.cwd
         ) as base:
+            _verified(lambda: identity.check_owner(urlsplit(base).port or 80))
             yield base
     elif target.url:
         yield target.url.rstrip("/")

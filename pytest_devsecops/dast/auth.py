@@ -1,0 +1,120 @@
+"""Authenticated scans: headers and cookies handed over by the user, or a form login with
+credentials read from environment variables, repeated when the session is lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from urllib.parse import urljoin, urlsplit
+
+from . import html
+from .http import HttpClient, Response
+
+
+class AuthError(Exception):
+    """The login could not be done; the message never contains a credential."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginConfig:
+    """A form login: the page, the field names, and the *names* of the variables that hold the
+    credentials (the values are read when the scan starts and are never printed)."""
+
+    url: str
+    username_field: str = "username"
+    password_field: str = "password"  # noqa: S105 - a field name, not a password
+    username_env: str = ""
+    password_env: str = ""
+    logged_in_pattern: str = ""
+    logged_out_pattern: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthConfig:
+    """How the scan authenticates (all empty: it does not)."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    login: LoginConfig | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.headers or self.cookies or self.login)
+
+
+class Session:
+    """Keeps the scan's client logged in."""
+
+    def __init__(self, client: HttpClient, config: AuthConfig, start: str) -> None:
+        self.client = client
+        self.config = config
+        self.start = start
+        self.logins = 0
+        login = config.login
+        self.logged_out = (
+            re.compile(login.logged_out_pattern) if login and login.logged_out_pattern else None
+        )
+        self.logged_in = (
+            re.compile(login.logged_in_pattern) if login and login.logged_in_pattern else None
+        )
+        self.login_path = urlsplit(urljoin(start, login.url)).path if login else ""
+
+    def begin(self) -> None:
+        for name, value in self.config.headers:
+            self.client.session.headers[name] = value
+        host = urlsplit(self.start).hostname or ""
+        for name, value in self.config.cookies:
+            self.client.session.cookies.set(name, value, domain=host, path="/")
+        if self.config.login:
+            self.login()
+
+    def lost(self, response: Response) -> bool:
+        """Whether this answer shows the session is gone (logged-out text, or the login page)."""
+        if self.config.login is None:
+            return False
+        if self.logged_out is not None and self.logged_out.search(response.body[:200_000]):
+            return True
+        if response.redirected_from and urlsplit(response.url).path == self.login_path:
+            return urlsplit(response.redirected_from).path != self.login_path
+        return False
+
+    def login(self) -> None:
+        login = self.config.login
+        if login is None:
+            return
+        if self.logins >= 5:
+            raise AuthError("logged out again after 5 logins: check the logged-out pattern")
+        self.logins += 1
+        user = os.environ.get(login.username_env, "") if login.username_env else ""
+        password = os.environ.get(login.password_env, "") if login.password_env else ""
+        if not user or not password:
+            missing = [
+                n for n, v in ((login.username_env, user), (login.password_env, password)) if not v
+            ]
+            raise AuthError(
+                "the login credentials are not set: environment variable(s) "
+                + ", ".join(name or "(unnamed: set devsecops_dast_login_*_env)" for name in missing)
+            )
+        url = urljoin(self.start, login.url)
+        page = self.client.fetch("GET", url)
+        form = _login_form(page, login.password_field)
+        fields = {name: value for name, _, value in form.fields} if form else {}
+        fields[login.username_field] = user
+        fields[login.password_field] = password
+        action = form.action if form else url
+        method = form.method if form and form.method == "POST" else "POST"
+        answer = self.client.fetch(method, action, data=fields)
+        if answer.error or answer.status >= 400:
+            raise AuthError(f"the login at {url} answered {answer.status or answer.error}")
+        if self.logged_in is not None and not self.logged_in.search(answer.body[:200_000]):
+            raise AuthError(f"the login at {url} did not show devsecops_dast_logged_in_pattern")
+        if self.lost(answer):
+            raise AuthError(f"the login at {url} was refused (still logged out)")
+
+
+def _login_form(page: Response, password_field: str) -> html.Form | None:
+    if page.error or not page.is_html:
+        return None
+    forms = html.parse(page.url, page.body).forms
+    return next((f for f in forms if password_field in f.field_names()), None)

@@ -1,0 +1,125 @@
+"""Authenticated DAST end to end: an ini form login for the zero-code scan, the
+devsecops_dast_auth fixture for scans in tests, a login wall, and credentials never printed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+APPS = Path(__file__).parent / "apps"
+PASSWORD = "correct horse battery staple"  # auth_apps.PASSWORD
+TOKEN = "s3cr3t-api-token-value"  # auth_apps.TOKEN
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    shutil.copy(APPS / "auth_apps.py", pytester.path / "auth_apps.py")
+    return pytester
+
+
+def _ini(pytester: pytest.Pytester, app: str, extra: str = "") -> None:
+    pytester.makepyprojecttoml(
+        f"""
+        [tool.pytest.ini_options]
+        pythonpath = ["."]
+        devsecops_scanners = ["dast"]
+        devsecops_app = "auth_apps:{app}"
+        devsecops_fail_on = "critical"
+        {extra}
+        """
+    )
+
+
+def test_a_login_wall_fails_the_status(project: pytest.Pytester) -> None:
+    _ini(project, "login_app")
+    result = project.runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "*every page redirected to /login: configure authentication*",
+            "*devsecops_dast_login_url*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["devsecops/dast::status FAILED*"])
+
+
+def test_an_ini_login_scans_behind_it_and_never_prints_the_password(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAN_USER", "alice")
+    monkeypatch.setenv("SCAN_PASSWORD", PASSWORD)
+    _ini(
+        project,
+        "login_app",
+        """devsecops_dast_login_url = "/login"
+        devsecops_dast_login_username_field = "user"
+        devsecops_dast_login_password_field = "pw"
+        devsecops_dast_login_username_env = "SCAN_USER"
+        devsecops_dast_login_password_env = "SCAN_PASSWORD"
+        devsecops_dast_logged_in_pattern = "Welcome back"
+        devsecops_dast_min_pages = "3"
+        """,
+    )
+    result = project.runpytest("--devsecops", "-v", "-rA", "-o", "devsecops_dast_active=true")
+    result.stdout.fnmatch_lines_random(
+        ["devsecops/dast::status PASSED*", "devsecops/dast::40012[[]GET /account id[]] XFAIL*"]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "logged in by form login at /login" in output
+    assert PASSWORD not in output
+
+
+def test_the_auth_fixture_opens_an_api_for_a_scan_in_a_test(project: pytest.Pytester) -> None:
+    _ini(project, "api_app")
+    project.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def devsecops_dast_auth():
+            return {{"headers": {{"Authorization": "Bearer {TOKEN}"}}}}
+        """
+    )
+    project.makepyfile(
+        test_api="""
+        def test_api_dast(devsecops_dast):
+            result = devsecops_dast.check()
+            assert len(result.coverage.scanned) >= 2
+        """
+    )
+    result = project.runpytest("-v", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*test_api_dast PASSED*"])
+    assert TOKEN not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('devsecops_dast_login_url = "/login"', "*devsecops_dast_login_username_env*"),
+        (
+            'devsecops_dast_login_url = "/login"\n        devsecops_dast_login_username_env = "U"\n'
+            '        devsecops_dast_login_password_env = "P"\n'
+            '        devsecops_dast_logged_in_pattern = "(unclosed"',
+            "*devsecops_dast_logged_in_pattern: not a valid regular expression*",
+        ),
+        ('devsecops_openapi = "missing.json"', "*devsecops_openapi = missing.json: no such file*"),
+    ],
+)
+def test_bad_dast_settings_are_usage_errors(
+    project: pytest.Pytester, extra: str, message: str
+) -> None:
+    _ini(project, "login_app", extra)
+    result = project.runpytest("--devsecops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_marker_exclusions_add_to_the_logout_defaults() -> None:
+    from pytest_devsecops.dast.crawler import DEFAULT_EXCLUDE
+    from pytest_devsecops.dast.interface import DastOptions
+    from pytest_devsecops.dast_fixtures import _with
+
+    options = _with(DastOptions(), {"exclude": ["/admin/*"], "time_based": True})
+    assert options.exclude == (*DEFAULT_EXCLUDE, "/admin/*")
+    assert options.time_based
