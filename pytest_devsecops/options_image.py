@@ -36,7 +36,8 @@ def image_settings(config: pytest.Config, images: tuple[str, ...] | None = None)
         images=configured if images is None else images,
         osv_dbs=osv_databases(config, root),
         osv_url=str(config.getini("devsecops_osv_url")).strip(),
-        trivy=str(config.getini("devsecops_trivy")).strip(),
+        # Relative to the rootdir, as for the other trivy-based scanners.
+        trivy=str(root / trivy) if (trivy := str(config.getini("devsecops_trivy")).strip()) else "",
         default_severity=severity,
         request_timeout=timeout,
         config_file=config_file,

@@ -102,7 +102,7 @@ def test_an_unreadable_image_fails_the_status(pytester: pytest.Pytester) -> None
 def test_missing_trivy_says_how_to_install_it(debian_project: pytest.Pytester) -> None:
     result = debian_project.runpytest("--devsecops", "-o", "devsecops_trivy=no/such/trivy")
     result.stdout.fnmatch_lines(
-        ["*the configured trivy no/such/trivy is not a file*", "*pytest-devsecops[[]trivy[]]*"]
+        ["*the configured trivy */no/such/trivy is not a file*", "*pytest-devsecops[[]trivy[]]*"]
     )
     result.assert_outcomes(failed=1)
 
