@@ -17,7 +17,6 @@ from .late_state import late_findings
 # imported by the fixture that needs it, never by a suite that does not use these fixtures.
 if TYPE_CHECKING:
     from .core.finding import ScanResult
-    from .core.policy import Decision
     from .dast.auth import AuthConfig
     from .dast.interface import DastOptions
     from .dast.traffic import CheckedSession
@@ -67,13 +66,13 @@ class DastCheck:
         """Scan the app; each finding is a subtest (failed, or xfailed when accepted or below the
         gate); the test itself fails when the scan could not run or saw too little."""
         __tracebackhide__ = True
+        from . import in_test
         from .core import sanitise
         from .core.fingerprint import assign
         from .dast import canary
         from .dast.engine import BuiltinEngine
         from .dast.interface import DastReport
         from .dast.scope import ScopeError, resolve_scope
-        from .messages import status_text
         from .scanners.dast import build_result
 
         scan_options = _with(self.options, overrides)
@@ -99,23 +98,8 @@ class DastCheck:
         result = sanitise.result(result)  # the same redaction and escaping as every scanner
         result = dataclasses.replace(result, findings=tuple(assign(result.findings)))
         self.result = result
-        decisions = self.late.decide(result)
-        self.late.count_in_test(decisions)
-        for decision in decisions:
-            self._subtest(decision)
-        if not result.complete:
-            pytest.fail(status_text(result), pytrace=False)
+        in_test.report(self.late, self.subtests, result)
         return result
-
-    def _subtest(self, decision: Decision) -> None:
-        from .core.policy import Verdict
-        from .messages import finding_text, xfail_reason
-
-        finding = decision.found
-        with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
-            if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
-                pytest.xfail(xfail_reason(decision, self.late.fail_on))
-            pytest.fail(finding_text(decision, self.late.baseline_name), pytrace=False)
 
 
 def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:

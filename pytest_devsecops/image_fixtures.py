@@ -17,7 +17,6 @@ from .late_state import late_findings
 # needs it, never by a suite that does not use it.
 if TYPE_CHECKING:
     from .core.finding import ScanResult
-    from .core.policy import Decision
     from .late import LateFindings
 
 
@@ -36,10 +35,9 @@ class ImageCheck:
         (failed, or xfailed when accepted or below the gate); the test fails when the image
         could not be read or matched."""
         __tracebackhide__ = True
-        from . import options_image
+        from . import in_test, options_image
         from .core import sanitise
         from .core.fingerprint import assign
-        from .messages import status_text
         from .scanners.image.scanner import ImageScanner
 
         wanted = image or self.default_image
@@ -71,23 +69,8 @@ class ImageCheck:
             duration=time.monotonic() - started,
         )
         self.result = result
-        decisions = self.late.decide(result)
-        self.late.count_in_test(decisions)
-        for decision in decisions:
-            self._subtest(decision)
-        if not result.complete:
-            pytest.fail(status_text(result), pytrace=False)
+        in_test.report(self.late, self.subtests, result)
         return result
-
-    def _subtest(self, decision: Decision) -> None:
-        from .core.policy import Verdict
-        from .messages import finding_text, xfail_reason
-
-        finding = decision.found
-        with self.subtests.test(msg=f"{finding.rule}[{finding.item_label}]"):
-            if decision.verdict in (Verdict.ACCEPTED, Verdict.BELOW_GATE):
-                pytest.xfail(xfail_reason(decision, self.late.fail_on))
-            pytest.fail(finding_text(decision, self.late.baseline_name), pytrace=False)
 
 
 def _timeout(config: pytest.Config) -> float:
