@@ -42,7 +42,8 @@ def listing_option(config: pytest.Config) -> str:
     return ""
 
 
-def _last(cache: Any) -> runner.SessionScan | None:
+def last_scan(cache: Any) -> runner.SessionScan | None:
+    """The latest result of every scanner that ever ran here, or None."""
     try:
         return runner.from_data(cache.get(LAST_RUN_CACHE_KEY, None))
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -51,7 +52,7 @@ def _last(cache: Any) -> runner.SessionScan | None:
 
 def remember(cache: Any, scan: runner.SessionScan) -> None:
     """Keep each scanner's latest result (a run of one scanner keeps the others' results)."""
-    last = _last(cache)
+    last = last_scan(cache)
     kept = {result.scanner: result for result in last.results} if last is not None else {}
     kept.update({result.scanner: result for result in scan.results})
     merged = runner.SessionScan(tuple(kept[name] for name in sorted(kept)), scan.today)
@@ -64,7 +65,7 @@ def results(scanners: Sequence[Scanner], cache: Any, why: str) -> runner.Session
     cached: dict[str, ScanResult] = {}
     today = datetime.date.today()
     if cache is not None:
-        last = _last(cache)
+        last = last_scan(cache)
         if last is not None:
             today = last.today
             cached = {result.scanner: result for result in last.results}

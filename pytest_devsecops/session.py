@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import json
@@ -43,7 +42,6 @@ from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
 WORKER_WAIT_KEY = "devsecops_scan_wait"
-LAST_SCAN = "last-scan.json"
 
 
 class SecurityRun:
@@ -101,10 +99,6 @@ class SecurityRun:
         if cache is not None:  # what --collect-only shows next time, without scanning
             listing.remember(cache, self.scan)
         runner.save(self.scan, self.results_path)
-        if context.cache_dir is not None:
-            # --devsecops-explain answers from this without scanning again.
-            with contextlib.suppress(OSError):
-                runner.save(self.scan, context.cache_dir / LAST_SCAN)
         if self.changes is not None:
             since_path = self.results_path.with_name("since.json")
             since_path.write_text(json.dumps(self.changes.to_dict()), encoding="utf-8")
@@ -130,11 +124,13 @@ class SecurityRun:
         cache = getattr(self.config, "cache", None)
         if cache is None:
             return False
-        path = cache.mkdir("devsecops") / LAST_SCAN
-        try:
-            self.scan = runner.load(path)
-        except (OSError, ValueError, KeyError, TypeError):
+        scan = listing.last_scan(cache)  # what --collect-only shows, too
+        if scan is None:
             return False
+        wanted = {scanner.name for scanner in self.scanners}
+        self.scan = dataclasses.replace(
+            scan, results=tuple(r for r in scan.results if r.scanner in wanted)
+        )
         self._decide()
         return True
 
