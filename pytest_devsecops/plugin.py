@@ -345,6 +345,7 @@ class BuiltinScanners:
             PipAuditScanner(
                 requirements=settings.requirements,
                 osv_db=settings.osv_db,
+                more_dbs=settings.image.osv_dbs[1:] if settings.osv_db else (),
                 service=settings.audit_service,
                 osv_url=settings.osv_url,
                 timeout=settings.audit_timeout,

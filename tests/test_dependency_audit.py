@@ -380,3 +380,19 @@ def test_an_answer_pip_audit_drops_is_a_gap_for_that_dependency(
             f"record pip-audit cannot read: {logged}",
         ]
     )
+
+
+def test_several_databases_are_read_as_one(audit_project: pytest.Pytester) -> None:
+    # One database per ecosystem (as OSV exports them): the PyPI records may be in any of them.
+    second = audit_project.path / "osv-more"
+    second.mkdir()
+    for name in ("TEST-2024-0003.yaml", "GHSA-test-0001-aaaa.json"):
+        (audit_project.path / "osv" / name).rename(second / name)
+    result = audit_project.runpytest("--devsecops", "-v", "-o", "devsecops_osv_db=osv osv-more")
+    result.stdout.fnmatch_lines_random(
+        [
+            "devsecops/pip-audit::GHSA-test-0001-aaaa[[]acme-parser==1.9.0[]] FAILED*",
+            "devsecops/pip-audit::TEST-2024-0002[[]acme-parser==1.9.0[]] FAILED*",
+            "devsecops/pip-audit::TEST-2024-0003[[]acme-web==2.4[]] FAILED*",
+        ]
+    )

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,13 @@ class OsvDatabase:
         return (today - datetime.date.fromisoformat(newest)).days
 
 
-def load(path: Path, cache_dir: Path | None = None) -> OsvDatabase:
-    """Load the database at `path`, from the cache when its content has not changed."""
+def load(path: Path, cache_dir: Path | None = None, more: Sequence[Path] = ()) -> OsvDatabase:
+    """Load the database at `path` (and `more` databases, read as one: e.g. one export per
+    ecosystem), from the cache when their content has not changed."""
     raw = list(_read_members(path))
+    for index, extra in enumerate(more, start=1):
+        raw += [(f"{index}:{name}", data) for name, data in _read_members(extra)]
+    source = " ".join(str(item) for item in (path, *more))
     key = hashlib.sha256()
     for name, data in raw:
         key.update(name.encode("utf-8", "surrogateescape") + b"\0")
@@ -83,8 +87,8 @@ def load(path: Path, cache_dir: Path | None = None) -> OsvDatabase:
     cache_file = cache_dir / f"osv-index-{digest}.json" if cache_dir else None
     if cache_file is not None and cache_file.is_file():
         with contextlib.suppress(ValueError, KeyError, TypeError, OSError):
-            return _from_cache(cache_file, str(path))
-    database = _parse(str(path), raw)
+            return _from_cache(cache_file, source)
+    database = _parse(source, raw)
     if cache_file is not None:
         _store(cache_file, database)
     return database

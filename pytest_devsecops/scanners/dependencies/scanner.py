@@ -30,6 +30,7 @@ class PipAuditScanner:
         *,
         requirements: tuple[Path, ...] = (),
         osv_db: Path | None = None,
+        more_dbs: tuple[Path, ...] = (),
         service: str = "pypi",
         osv_url: str = "",
         timeout: float = 15.0,
@@ -39,6 +40,7 @@ class PipAuditScanner:
     ) -> None:
         self.requirements = requirements
         self.osv_db = osv_db
+        self.more_dbs = more_dbs  # further databases listed in devsecops_osv_db, read as one
         self.service = service
         self.osv_url = osv_url
         self.timeout = timeout
@@ -67,7 +69,7 @@ class PipAuditScanner:
         error = ""
         if self.osv_db is not None:
             try:
-                database = osv_db.load(self.osv_db, context.cache_dir)
+                database = osv_db.load(self.osv_db, context.cache_dir, self.more_dbs)
             except (osv_db.DatabaseError, OSError) as exc:
                 return self._failed(
                     version,
