@@ -86,3 +86,11 @@ def test_an_unreadable_bandit_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / ".bandit").write_text("[other]\nskips = B101\n")
     with pytest.raises(bandit_config.BanditConfigError, match="no \\[bandit\\] section"):
         bandit_config.read(tmp_path, None)
+
+
+def test_listing_bandits_rules_leaves_pythons_warning_format_alone() -> None:
+    import warnings
+
+    before = warnings.formatwarning
+    assert bandit_config.all_rules()
+    assert warnings.formatwarning is before

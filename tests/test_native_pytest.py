@@ -140,7 +140,7 @@ def test_report_options_without_the_plugin_warn(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("--devsecops-sarif", "out.sarif", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)  # warnings from other in-process runs may add to the count
     result.stdout.fnmatch_lines(
-        ["*DevsecopsWarning: --devsecops-sarif ignored: pytest-devsecops is not switched on*"]
+        ["*--devsecops-sarif ignored: pytest-devsecops is not switched on*"]
     )
     assert not (pytester.path / "out.sarif").exists()
 
@@ -150,8 +150,8 @@ def test_entries_without_a_reason_and_runxfail_warn(project: pytest.Pytester) ->
     result = project.runpytest("--devsecops", "--runxfail")
     result.stdout.fnmatch_lines(
         [
-            "*DevsecopsWarning: 3 baseline entries accept findings without a reason*",
-            "*DevsecopsWarning: --runxfail turns accepted*",
+            "*3 baseline entries accept findings without a reason*",
+            "*--runxfail turns accepted*",
         ]
     )
     result.assert_outcomes(passed=2, failed=3)

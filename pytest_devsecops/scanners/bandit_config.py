@@ -154,11 +154,17 @@ def read(root: Path, config_file: Path | None, allow: tuple[str, ...] = ()) -> B
 
 def all_rules() -> set[str]:
     """Every rule id the installed bandit has (imported only when a config selects tests)."""
-    with warnings.catch_warnings():  # stevedore's deprecation noise, not ours to fix
-        warnings.simplefilter("ignore")
-        from bandit.core import extension_loader
+    # Importing bandit.core replaces warnings.formatwarning for the whole process (its tester
+    # module does), which would drop the category from every warning in the user's summary.
+    formatter = warnings.formatwarning
+    try:
+        with warnings.catch_warnings():  # stevedore's deprecation noise, not ours to fix
+            warnings.simplefilter("ignore")
+            from bandit.core import extension_loader
 
-        manager = extension_loader.MANAGER
+            manager = extension_loader.MANAGER
+    finally:
+        warnings.formatwarning = formatter
     return set(manager.plugins_by_id) | set(manager.blacklist_by_id)
 
 
