@@ -154,11 +154,15 @@ def read(root: Path, config_file: Path | None, allow: tuple[str, ...] = ()) -> B
 
 def all_rules() -> set[str]:
     """Every rule id the installed bandit has (imported only when a config selects tests)."""
+    # bandit.core.tester replaces warnings.formatwarning for the whole process on import:
+    # put pytest's (and everyone's) formatter back.
+    formatter = warnings.formatwarning
     with warnings.catch_warnings():  # stevedore's deprecation noise, not ours to fix
         warnings.simplefilter("ignore")
         from bandit.core import extension_loader
 
         manager = extension_loader.MANAGER
+    warnings.formatwarning = formatter
     return set(manager.plugins_by_id) | set(manager.blacklist_by_id)
 
 
