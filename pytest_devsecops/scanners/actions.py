@@ -12,7 +12,7 @@ from typing import Any
 from ..core.finding import Coverage, Finding, Location, ScanResult, Skipped
 from ..core.fingerprint import normalise_code
 from ..core.redact import printable, redact, tail
-from . import process, severities
+from . import actions_canary, process, severities
 from .actions_advice import advice_for
 from .config_files import walk
 from .interface import ScanContext
@@ -53,7 +53,10 @@ class ActionsScanner:
                 notes=("no workflows",),
                 duration=time.monotonic() - started,
             )
-        data, completed, error = _run(tool, files, context.timeout, strict=False)
+        # The canary rides along in the same zizmor run; its findings leave before anything else.
+        sample = actions_canary.plant(context.workdir / "actions-canary")
+        data, completed, error = _run(tool, [*files, sample], context.timeout, strict=False)
+        data, canary_failure = actions_canary.take(data, sample, _path_of)
         if error:
             return ScanResult(
                 self.name,
@@ -87,6 +90,8 @@ class ActionsScanner:
             version,
             findings,
             Coverage(requested, scanned, tuple(skipped), unit="workflow files"),
+            error=canary_failure,
+            hint="check the zizmor install: it missed a known flaw" if canary_failure else "",
             duration=time.monotonic() - started,
         )
 

@@ -12,6 +12,7 @@ from ..core.fingerprint import normalise_code
 from ..core.redact import printable, redact
 from . import severities, trivy, trivy_log
 from .config_files import ConfigFile, find_config_files
+from .iac_canary import IacCanary
 from .interface import ScanContext
 from .missing_tool import missing_tool_result
 from .rego import RegoChecks, load_rego_checks
@@ -64,6 +65,10 @@ class IacScanner:
                 notes=("no configuration files",),
                 duration=time.monotonic() - started,
             )
+        # The canary runs beside the real scan, with the same flags and checks.
+        canary = IacCanary(
+            lookup.path, _args(context, checks), context.workdir / "canary", context.timeout
+        )
         findings: list[Finding] = []
         reported: set[str] = set()
         parse_errors: dict[str, str] = {}
@@ -111,6 +116,10 @@ class IacScanner:
                 f"  {printable(line)}" for line in dict.fromkeys(log_errors)
             )
             hint = "run trivy config by hand on the project to see the whole log"
+        canary_failure = canary.wait()
+        if canary_failure:
+            error = "\n".join(part for part in (error, canary_failure) if part)
+            hint = hint or "check the trivy install and its checks bundle: it missed a known flaw"
         return ScanResult(
             self.name,
             "trivy",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from importlib import metadata
@@ -18,6 +19,7 @@ _VERIFY = "detect_secrets.filters.common.is_ignored_due_to_verification_policies
 _ALLOWLIST = "detect_secrets.filters.allowlist.is_line_allowlisted"
 # detect-secrets keeps its settings in a process-global singleton: one scan at a time.
 _LOCK = threading.Lock()
+_TAIL_CHARS = r"[A-Za-z0-9_\-+/=~]*"
 
 
 def version() -> str:
@@ -63,4 +65,12 @@ def _candidates(
             line, value, header = private_key_block(lines, number)
             yield Candidate(ENGINE, kind_name, kind, relative, line, value, header, commit)
             continue
-        yield Candidate(ENGINE, kind_name, kind, relative, number, value, lines[number - 1], commit)
+        text = lines[number - 1]
+        whole = _whole(value, text)
+        yield Candidate(ENGINE, kind_name, kind, relative, number, whole, text, commit)
+
+
+def _whole(value: str, line: str) -> str:
+    """The whole token: some plugins (GitHub's) capture only its prefix, `ghp`."""
+    match = re.search(re.escape(value) + _TAIL_CHARS, line)
+    return match.group(0) if match else value

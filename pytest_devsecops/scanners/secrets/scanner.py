@@ -15,7 +15,7 @@ from ...core.redact import printable
 from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
-from . import ds_engine, generic, history, trivy_engine
+from . import canary, ds_engine, generic, history, trivy_engine
 from .files import FileSet, enumerate_files, read_text
 from .filters import dismissed
 from .findings import build, merge
@@ -92,15 +92,24 @@ class SecretsScanner:
             texts, unreadable = _read_all(context.root, listed.files)
             return texts, [s for s in listed.skipped if not s.deliberate] + unreadable
 
-        tree = self._pass(
-            context.root, load, trivy_path, context.workdir / "tree", context.timeout,
-            skip_dirs=context.excludes,
-        )  # fmt: skip
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            # The canary's engines run beside the real pass: its trivy costs no extra wait.
+            canary_check = beside.submit(
+                canary.check, self.engines, trivy_path, context.workdir / "canary", context.timeout
+            )
+            tree = self._pass(
+                context.root, load, trivy_path, context.workdir / "tree", context.timeout,
+                skip_dirs=context.excludes,
+            )  # fmt: skip
+            canary_failure = canary_check.result()
         texts = tree.texts
         gaps = missing + tree.gaps
         errors = [tree.error] if tree.error else []
         candidates = tree.candidates
         hint = "run the command above by hand to see trivy's own error" if tree.error else ""
+        if canary_failure and not tree.error:
+            errors.append(canary_failure)
+            hint = "check the engines' install and configuration: they missed a known secret"
         commits = 0
         if self.history_ref:
             past, past_hint, commits = self._history(context, git, trivy_path)
