@@ -179,11 +179,7 @@ def from_data(data: Any) -> SessionScan:
 
 
 def load(path: Path) -> SessionScan:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format") != RESULTS_FORMAT:
-        raise ValueError(f"{path} was written by another pytest-devsecops version")
-    return SessionScan(
-        tuple(ScanResult.from_dict(item) for item in data["results"]),
-        datetime.date.fromisoformat(data["today"]),
-        float(data.get("duration", 0.0)),
-    )
+    try:
+        return from_data(json.loads(path.read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -97,3 +97,11 @@ def test_a_report_of_another_schema_is_refused() -> None:
 
     with pytest.raises(InventoryError, match="schema"):
         parse_report({"SchemaVersion": 1}, "x")
+
+
+def test_a_version_its_ecosystem_cannot_order_is_not_called_unaffected(tmp_path: Path) -> None:
+    index = _index(tmp_path).indexes["Debian:12"]
+    with pytest.raises(ValueError, match="dpkg"):
+        advisories.affected_and_fixes(
+            index.by_package["openssl"][0], "openssl", "not a version!", DEBIAN_12
+        )

@@ -44,11 +44,21 @@ def test_bandit_moves_one_step_down_at_low_confidence() -> None:
     assert severities.bandit("weird", "high") is Severity.INFO
 
 
-def test_no_trivy_run_reads_the_repository_trivy_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_no_trivy_run_reads_the_repository_trivy_config(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from pytest_devsecops.scanners.image.inventory import trivy_argv
+    from pytest_devsecops.scanners import process
+    from pytest_devsecops.scanners.image import inventory
 
-    argv = trivy_argv(Path("trivy"), "image.tar", True, tmp_path / "out.json")
+    seen: list[list[str]] = []
+
+    def fake_run(argv, timeout, env=None, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(list(argv))
+        return process.ProcessOutcome(tuple(argv), None, "", "", start_error="not started")
+
+    monkeypatch.setattr(process, "run", fake_run)
+    with pytest.raises(inventory.InventoryError):
+        inventory.read_inventory(Path("trivy"), "image.tar", True, tmp_path, 60, "image.tar")
+    (argv,) = seen
     assert argv[argv.index("--config") + 1] == ""
     assert argv[argv.index("--ignorefile") + 1] == ""

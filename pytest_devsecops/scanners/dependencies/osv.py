@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
@@ -21,8 +21,18 @@ class RecordError(ValueError):
     """An OSV record that does not have the shape the schema requires."""
 
 
-def parse_record(data: Mapping[str, Any]) -> Advisory | None:
-    """The PyPI part of an OSV record, or None when it is withdrawn or not about PyPI."""
+def _is_pypi(ecosystem: str) -> bool:
+    return ecosystem.split(":")[0] == "PyPI"
+
+
+def parse_record(
+    data: Mapping[str, Any],
+    about: Callable[[str], bool] = _is_pypi,
+    pypi_names: bool = True,
+) -> Advisory | None:
+    """The part of an OSV record whose `affected[].package.ecosystem` passes `about` (PyPI by
+    default), or None when it is withdrawn or about no such ecosystem. PyPI names and explicit
+    versions are stored canonicalised (`pypi_names`); other ecosystems' are kept as written."""
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
         raise RecordError("not an OSV record (no string 'id')")
     schema = str(data.get("schema_version") or "1.0.0")
@@ -36,7 +46,7 @@ def parse_record(data: Mapping[str, Any]) -> Advisory | None:
     affected = []
     for item in data.get("affected") or ():
         package = item.get("package") or {}
-        if str(package.get("ecosystem", "")).split(":")[0] != "PyPI" or not package.get("name"):
+        if not about(str(package.get("ecosystem", ""))) or not package.get("name"):
             continue
         ranges = tuple(
             tuple(
@@ -47,9 +57,13 @@ def parse_record(data: Mapping[str, Any]) -> Advisory | None:
             for rng in item.get("ranges") or ()
             if rng.get("type") == "ECOSYSTEM"
         )
-        # Stored canonicalised, so matching is a string lookup ("2.10.0" == "2.10" == "2.10.00").
-        versions = tuple(sorted({canonicalize_version(str(v)) for v in item.get("versions") or ()}))
-        affected.append(Affected(canonicalize_name(package["name"]), ranges, versions))
+        listed = {str(v) for v in item.get("versions") or ()}
+        name = str(package["name"])
+        if pypi_names:
+            # Stored canonicalised, so matching is a string lookup ("2.10.0" == "2.10.00").
+            listed = {canonicalize_version(v) for v in listed}
+            name = canonicalize_name(name)
+        affected.append(Affected(name, ranges, tuple(sorted(listed))))
     if not affected:
         return None
     database = data.get("database_specific") or {}

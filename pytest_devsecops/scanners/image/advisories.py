@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..dependencies import osv_db
-from ..dependencies.model import Advisory, Affected
+from ..dependencies.model import Advisory
 from ..dependencies.osv import RecordError, parse_record
 from .ecosystems import Ecosystem, comparator
 
@@ -76,73 +76,36 @@ def load_offline(databases: Sequence[Path], ecosystems: Iterable[Ecosystem]) -> 
 def _parse(
     record: Mapping[str, Any], wanted: Sequence[Ecosystem]
 ) -> list[tuple[Ecosystem, Advisory]]:
-    if not isinstance(record, Mapping) or not isinstance(record.get("id"), str):
-        raise RecordError("not an OSV record (no string 'id')")
-    if record.get("withdrawn"):
-        return []
+    """The parts of one record about each wanted ecosystem, read as the dependency scanner reads
+    PyPI records (one parser); a distro's only for that release."""
     matches = []
     for ecosystem in wanted:
-        if ecosystem.kind == "pypi":
-            has_pypi = any(
-                str(((item or {}).get("package") or {}).get("ecosystem", "")).startswith("PyPI")
-                for item in record.get("affected") or ()
-            )
-            advisory = parse_record(record) if has_pypi else None
-        else:
-            advisory = _distro_advisory(record, ecosystem)
+        advisory = parse_record(record, ecosystem.matches, pypi_names=ecosystem.kind == "pypi")
         if advisory is not None:
             matches.append((ecosystem, advisory))
     return matches
 
 
 def parse_for(record: Mapping[str, Any], ecosystem: Ecosystem) -> Advisory | None:
-    """The part of one OSV record about `ecosystem`, or None (an unreadable record too)."""
+    """The part of one OSV record about `ecosystem`, or None when it is not about it; a record
+    that cannot be read raises RecordError (an advisory the service named must not vanish)."""
     try:
         matches = _parse(record, [ecosystem])
-    except (RecordError, ValueError, AttributeError, TypeError):
-        return None
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise RecordError(f"{record.get('id', 'a record')}: {exc}") from None
     return matches[0][1] if matches else None
-
-
-def _distro_advisory(record: Mapping[str, Any], ecosystem: Ecosystem) -> Advisory | None:
-    affected = []
-    for item in record.get("affected") or ():
-        package = item.get("package") or {}
-        if not ecosystem.matches(str(package.get("ecosystem", ""))) or not package.get("name"):
-            continue
-        ranges = tuple(
-            tuple(
-                (str(kind), str(version))
-                for event in rng.get("events") or ()
-                for kind, version in event.items()
-            )
-            for rng in item.get("ranges") or ()
-            if rng.get("type") == "ECOSYSTEM"
-        )
-        versions = tuple(sorted({str(v) for v in item.get("versions") or ()}))
-        affected.append(Affected(str(package["name"]), ranges, versions))
-    if not affected:
-        return None
-    # Everything but the `affected` part is read as for PyPI records (ids, severity, CWEs).
-    generic = parse_record({**record, "affected": [_as_pypi_placeholder()]})
-    if generic is None:
-        return None
-    return dataclasses.replace(generic, affected=tuple(affected))
-
-
-def _as_pypi_placeholder() -> dict[str, Any]:
-    return {"package": {"ecosystem": "PyPI", "name": "placeholder"}}
 
 
 def affected_and_fixes(
     advisory: Advisory, package: str, version: str, ecosystem: Ecosystem
 ) -> tuple[bool, list[str]]:
-    """Whether `version` of `package` is affected, and the record's fixed versions above it."""
+    """Whether `version` of `package` is affected, and the record's fixed versions above it.
+
+    Raises ValueError when the installed version cannot be ordered in its ecosystem: "not
+    affected" would be a guess, so the caller reports the package as not checked.
+    """
     key = comparator(ecosystem.kind)
-    try:
-        installed = key(version)
-    except ValueError:
-        return False, []
+    installed = key(version)
     name = package if ecosystem.kind != "pypi" else _canonical(package)
     hit = False
     fixes: list[tuple[Any, str]] = []

@@ -9,28 +9,12 @@ never read.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import process
+from ..trivy import run_trivy
 from .ecosystems import LANGUAGE_ECOSYSTEMS
-
-TRIVY_OFFLINE = (
-    # trivy reads trivy.yaml and .trivyignore from the current directory (the repository, as a
-    # rule): a pull request could switch checks off with them. Never load either.
-    "--config",
-    "",
-    "--ignorefile",
-    "",
-    "--skip-db-update",
-    "--skip-check-update",
-    "--skip-version-check",
-    "--offline-scan",
-    "--quiet",
-)
-MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
 class InventoryError(Exception):
@@ -91,41 +75,20 @@ class ImageInventory:
     config_checked: bool = False  # trivy reported on the image configuration at all
 
 
-def trivy_argv(trivy: Path, target: str, is_file: bool, output: Path) -> list[str]:
-    """The trivy command line: an `--input` archive/layout, or a name trivy resolves itself."""
-    argv = [str(trivy), "image", *TRIVY_OFFLINE]
-    argv += ["--scanners", "misconfig,secret", "--image-config-scanners", "misconfig,secret"]
-    argv += ["--list-all-pkgs", "--format", "json", "--output", str(output)]
-    if is_file:
-        return [*argv, "--input", target]
-    return [*argv, "--", target]
-
-
 def read_inventory(
     trivy: Path, target: str, is_file: bool, workdir: Path, timeout: float, configured: str
 ) -> ImageInventory:
-    """Run trivy on one image and parse its report; every failure is an InventoryError."""
-    output = workdir / "trivy-image.json"
-    output.unlink(missing_ok=True)  # never read an earlier run's report
-    outcome = process.run(trivy_argv(trivy, target, is_file, output), timeout)
-    if outcome.start_error:
-        raise InventoryError(f"trivy could not start: {outcome.start_error}")
-    if outcome.timed_out:
-        raise InventoryError(f"trivy timed out after {timeout:.0f}s reading {configured}")
-    if outcome.returncode != 0 or not output.is_file():
-        tail = " | ".join(outcome.stderr.strip().splitlines()[-3:])
-        raise InventoryError(
-            f"trivy could not read the image {configured} (exit {outcome.returncode}): {tail}"
-        )
-    if output.stat().st_size > MAX_REPORT_BYTES:
-        raise InventoryError(
-            f"trivy's report on {configured} is larger than {MAX_REPORT_BYTES} bytes"
-        )
-    try:
-        report = json.loads(output.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"trivy's report on {configured} is not JSON: {exc}") from None
-    return parse_report(report, configured)
+    """Run trivy on one image (an `--input` archive or layout, or a name trivy resolves) and
+    parse its report; every failure is an InventoryError."""
+    args = ["--scanners", "misconfig,secret", "--image-config-scanners", "misconfig,secret"]
+    args.append("--list-all-pkgs")
+    targets = [] if is_file else [target]
+    if is_file:
+        args += ["--input", target]
+    run = run_trivy(trivy, "image", args, targets, timeout=timeout, workdir=workdir / "image")
+    if run.error:
+        raise InventoryError(f"trivy could not read the image {configured}: {run.error}")
+    return parse_report(run.data, configured)
 
 
 def parse_report(report: Any, configured: str) -> ImageInventory:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..dependencies.model import Advisory
+from ..dependencies.osv import RecordError
 from .advisories import parse_for
 from .ecosystems import Ecosystem
 from .inventory import Package
@@ -65,7 +66,10 @@ def query(
     by_name = {e.name: e for e in packages}
     for (ecosystem_name, package_name), ids in sorted(ids_for.items()):
         ecosystem = by_name[ecosystem_name]
-        advisories = [a for i in ids if (a := parse_for(records[i], ecosystem)) is not None]
+        try:
+            advisories = [a for i in ids if (a := parse_for(records[i], ecosystem)) is not None]
+        except RecordError as exc:  # an advisory OSV says applies must not silently vanish
+            raise OnlineError(f"OSV answered a record that cannot be read: {exc}") from None
         found[ecosystem_name][
             package_name if ecosystem.kind != "pypi" else _canonical(package_name)
         ] = tuple(advisories)

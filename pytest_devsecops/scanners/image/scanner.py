@@ -15,6 +15,7 @@ from ..dependencies import osv
 from ..dependencies.model import Advisory
 from ..interface import ScanContext
 from ..tools import find_tool
+from ..trivy import version as trivy_version
 from . import advisories as advisories_mod
 from . import online
 from .config import ImageSettings
@@ -82,7 +83,7 @@ class ImageScanner:
         return ScanResult(
             self.name,
             "trivy + OSV",
-            _trivy_version(lookup.path),
+            trivy_version(lookup.path),
             tuple(findings),
             Coverage(
                 requested=settings.images,
@@ -156,9 +157,17 @@ def scan_image(
             ecosystem = distro if package.kind == "os" else PYPI
             if ecosystem is None:
                 continue
-            outcome.findings += _vulnerabilities(
-                package, ecosystem, matcher.get(ecosystem.name, {}), reference, where, settings
-            )
+            try:
+                outcome.findings += _vulnerabilities(
+                    package, ecosystem, matcher.get(ecosystem.name, {}), reference, where, settings
+                )
+            except ValueError as exc:  # a version its ecosystem cannot order: never "clean"
+                outcome.gaps.append(
+                    Skipped(
+                        printable(f"{reference} {package.installed_name} {package.version}"),
+                        f"not checked against its advisories: {printable(str(exc))}",
+                    )
+                )
     if not inventory.config_checked and inventory.user.split(":")[0] in ("", "root", "0"):
         # trivy derives its config checks from the build history; with too little history it
         # checks nothing and says nothing, so a root image would look clean.
@@ -357,14 +366,6 @@ def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(name)
-
-
-def _trivy_version(trivy: Path) -> str:
-    from .. import process
-
-    outcome = process.run([str(trivy), "--version"], 30)
-    first = (outcome.stdout.strip().splitlines() or [""])[0]
-    return first.removeprefix("Version:").strip()
 
 
 def _hint(gaps: Sequence[Skipped]) -> str:
