@@ -28,6 +28,7 @@ EXPECTED = {
     ("40018", "GET /blind id"),  # numeric id, boolean-based blind
     ("40018", "GET /user name"),  # string, boolean-based blind, echoed
     ("40018", "GET /order/{id} path:2"),  # an id in the path
+    ("40018", "GET /member/{id} path:2"),  # an id in the path of a page that answered 404
     ("90020", "GET /ping host"),  # a shell: command injection, and never SQL injection
     ("40012", "GET /ctx/script q"),  # inside a JavaScript string
     ("40012", "GET /ctx/attr q"),  # unquoted attribute

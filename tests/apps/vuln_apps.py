@@ -66,6 +66,7 @@ def index(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, 
         "/profile",
         "/legacy",
         "/order/2",
+        "/member/42",
         "/lang",
         "/theme",
     ]
@@ -336,6 +337,25 @@ def safe_order(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[
     return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
 
 
+def member(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """/member/<id>: the linked id does not exist, so the page is a 404, yet the id from the
+    path still goes straight into SQL and the database error shows on that 404."""
+    try:
+        found = rows(f"SELECT name FROM items WHERE id = {q['_segment']}")
+    except sqlite3.Error as exc:
+        return "404 Not Found", [], page(f"no such member (sqlite3.OperationalError: {exc})")
+    if not found:
+        return "404 Not Found", [], page("<p>no such member</p>")
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
+def safe_member(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    found = rows("SELECT name FROM items WHERE id = ?", (q["_segment"],))
+    if not found:
+        return "404 Not Found", [], page("<p>no such member</p>")
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
 def lang(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
     return "200 OK", [], page(f"<p>language: {env.get('HTTP_ACCEPT_LANGUAGE', '')}</p>")
 
@@ -357,6 +377,7 @@ def safe_theme(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[
 
 ROUTES: dict[str, Handler] = {
     "/order": order,
+    "/member": member,
     "/lang": lang,
     "/theme": theme,
     "/": index,
@@ -379,6 +400,7 @@ ROUTES: dict[str, Handler] = {
 }
 SAFE: dict[str, Handler] = {
     "/order": safe_order,
+    "/member": safe_member,
     "/lang": safe_lang,
     "/theme": safe_theme,
     "/item": safe_item,
@@ -412,7 +434,7 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         body = environ["wsgi.input"].read(min(size, 100_000)).decode()
         query.update({k: v[0] for k, v in parse_qs(body).items()})
     routed = path
-    if "/order/" in path:
+    if "/order/" in path or "/member/" in path:
         routed, _, query["_segment"] = path.rpartition("/")
     handler = SAFE.get(routed[5:]) if routed.startswith("/safe/") else ROUTES.get(routed)
     if handler is None:
