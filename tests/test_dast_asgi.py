@@ -129,7 +129,9 @@ def test_a_failing_lifespan_startup_fails_the_status(
 ) -> None:
     monkeypatch.setenv("FASTAPI_APP_FAIL", "1")
     result = fastapi_project.runpytest("--devsecops", "-rf")
-    result.stdout.fnmatch_lines(["*lifespan startup failed*", "*RuntimeError: the database is not there"])
+    result.stdout.fnmatch_lines(
+        ["*lifespan startup failed*", "*RuntimeError: the database is not there"]
+    )
     result.stdout.fnmatch_lines_random(["FAILED devsecops/dast::status*"])
     assert not (fastapi_project.path / "lifespan.log").exists()  # no request reached the app
     sys.modules.pop("fastapi_app", None)
