@@ -553,7 +553,12 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
     return [body_text.encode()]
 
 
-if __name__ == "__main__":  # pragma: no cover - handy for trying it by hand
-    from wsgiref.simple_server import make_server
+if __name__ == "__main__":  # pragma: no cover - by hand, and the benchmark's fresh process
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIServer, make_server
 
-    make_server("127.0.0.1", int(sys.argv[1]), app).serve_forever()
+    class ThreadingServer(ThreadingMixIn, WSGIServer):
+        # A scanner sends requests side by side, and a time-based probe sleeps in one of them.
+        daemon_threads = True
+
+    make_server("127.0.0.1", int(sys.argv[1]), app, server_class=ThreadingServer).serve_forever()
