@@ -4,12 +4,15 @@ Run by hand (not part of the test suite):
 
     python benchmarks/dast_classes_benchmark.py [--wapiti PATH-TO-wapiti] [--repeat 3]
 
-Both tools scan the test suite's deliberately vulnerable app (tests/apps/vuln_apps.py), served
-in-process on 127.0.0.1: one planted case per class, each with a safe twin under /safe/ that
-looks the same to a scanner. A row says whether each tool reported the planted endpoint (recall)
-and whether it reported the safe twin (a false positive). wapiti3's SSRF and XXE modules need
-its public out-of-band endpoint and are not run. Run it inside a loopback-only network namespace
-so that nothing can leave the machine:
+Both tools scan the test suite's deliberately vulnerable app (tests/apps/vuln_apps.py): one
+planted case per class, each with a safe twin under /safe/ that looks the same to a scanner. A row
+says whether each tool reported the planted endpoint (recall) and whether it reported the safe
+twin (a false positive). Every run of every tool gets a fresh process of the app on 127.0.0.1:
+one tool's leftovers (stored posts, a SLEEP() still holding the app's one SQLite connection)
+never reach the next. wapiti3's SSRF and XXE modules need its public out-of-band endpoint and
+are not run; it has no CORS or hidden-file module that works offline (nikto downloads its
+database). Run it inside a loopback-only network namespace so that nothing can leave the
+machine:
 
     unshare -rn sh -c 'ip link set lo up && python benchmarks/dast_classes_benchmark.py ...'
 """
@@ -17,25 +20,27 @@ so that nothing can leave the machine:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pytest_devsecops.dast.app import serve_wsgi
+from pytest_devsecops.dast.app import run_command
 from pytest_devsecops.dast.engine import BuiltinEngine
-from pytest_devsecops.dast.findings import to_findings
+from pytest_devsecops.dast.findings import path_template, to_findings
 from pytest_devsecops.dast.interface import DastOptions
 from pytest_devsecops.dast.scope import resolve_scope
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "apps"))
-import vuln_apps  # noqa: E402
+VULN_APP = Path(__file__).resolve().parent.parent / "tests" / "apps" / "vuln_apps.py"
 
 # class, planted path, our rule (prefix) and label, words of wapiti's category names
 CASES = [
@@ -58,48 +63,75 @@ CASES = [
     ("open redirect via JS location", "/go/js", "20019", "next", ("redirect",)),
     ("CRLF injection", "/go/refresh", "40003", "next", ("crlf",)),
     ("SSRF (loopback listener)", "/fetch", "40046", "url", ()),
+    ("SQLi in the path of a 404 page", "/member/42", "40018", "path:2", ("sql injection",)),
+    ("hidden file (.git/config)", "/.git/config", "40035", "", ()),
+    (".env in a crawled folder", "/files/.env", "40034", "", ()),
+    ("backup copy of a crawled file", "/files/readme.txt.bak", "10095", "", ("backup",)),
+    ("TRACE echoes the request", "/debug/echo", "90028", "", ("http methods trace",)),
+    ("CORS reflects any Origin", "/api/data", "40040-2", "", ()),
+    ("CORS allows null, with credentials", "/api/partner", "40040-3", "", ()),
 ]
-WAPITI_MODULES = "xss,permanentxss,sql,timesql,exec,redirect,crlf"
+WAPITI_MODULES = "xss,permanentxss,sql,timesql,exec,redirect,crlf,backup,methods"
 
 
-def _template(path: str) -> str:
-    return "/order/{id}" if path.startswith("/order/") else path
+@contextlib.contextmanager
+def fresh_app() -> Iterator[str]:
+    """A new process of the vulnerable app, stopped (with its process group) afterwards."""
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(VULN_APP))} {{port}}"
+    with run_command(command, ready_path="/", timeout=30) as base:
+        yield base
 
 
-def ours(base: str) -> tuple[float, list[tuple[str, str]]]:
-    started = time.perf_counter()
-    report = BuiltinEngine().scan(
-        resolve_scope(base),
-        base + "/",
-        DastOptions(active=True, time_based=True, max_seconds=600),
-    )
-    elapsed = time.perf_counter() - started
+def ours() -> tuple[float, list[tuple[str, str]]]:
+    with fresh_app() as base:
+        started = time.perf_counter()
+        report = BuiltinEngine().scan(
+            resolve_scope(base),
+            base + "/",
+            DastOptions(active=True, time_based=True, max_seconds=600),
+        )
+        elapsed = time.perf_counter() - started
+    print(f"ours: {len(report.pages)} pages, {report.requests} requests, {elapsed:.1f} s")
     return elapsed, [(f.rule, f.item_label) for f in to_findings(report.alerts, "dast", "")]
 
 
 def ours_found(findings: list[tuple[str, str]], rule: str, path: str, param: str) -> bool:
-    template = _template(path)
+    template = path_template(path)
     return any(
         found_rule.startswith(rule) and f" {template} " in f" {label} " and param in label
         for found_rule, label in findings
     )
 
 
-def wapiti(executable: str, base: str, work: Path) -> tuple[float, list[tuple[str, str]]]:
+def wapiti(executable: str, work: Path) -> tuple[float, list[tuple[str, str]]]:
+    with fresh_app() as base:
+        return _wapiti(executable, base, work)
+
+
+def _wapiti(executable: str, base: str, work: Path) -> tuple[float, list[tuple[str, str]]]:
     output = work / "wapiti.json"
+    output.unlink(missing_ok=True)
     command = [
         executable, "-u", base + "/", "--scope", "folder", "-m", WAPITI_MODULES,
         "--flush-session", "-f", "json", "-o", str(output), "-d", "10",
         "--max-scan-time", "900", "-v", "0", "--store-session", str(work / "session"),
     ]  # fmt: skip
     started = time.perf_counter()
-    subprocess.run(command, check=False, capture_output=True, text=True, timeout=1200)  # noqa: S603
+    subprocess.run(command, check=False, capture_output=True, text=True, timeout=1200)
     elapsed = time.perf_counter() - started
     data: dict[str, Any] = json.loads(output.read_text()) if output.exists() else {}
     found = []
-    for category, entries in (data.get("vulnerabilities") or {}).items():
-        for entry in entries or []:
-            found.append((category.lower(), str(entry.get("path", ""))))
+    # Backup files are "vulnerabilities"; TRACE is an "additional" (information) in wapiti3.
+    for section in ("vulnerabilities", "anomalies", "additionals"):
+        for category, entries in (data.get(section) or {}).items():
+            for entry in entries or []:
+                # "HTTP Methods" also lists CONNECT-heuristic notes on every page: TRACE is told
+                # apart by its own message.
+                trace = "TRACE method is allowed" in str(entry.get("info", ""))
+                kind = f"{category.lower()}{' trace' if trace else ''}"
+                found.append((kind, str(entry.get("path", ""))))
+    pages = (data.get("infos") or {}).get("crawled_pages_nbr")
+    print(f"wapiti3: {pages or '?'} pages, {elapsed:.1f} s")
     return elapsed, found
 
 
@@ -117,18 +149,15 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     work = Path(tempfile.mkdtemp(prefix="dast-classes-"))
-    with serve_wsgi(vuln_apps.app) as base:
-        our_runs = [ours(base) for _ in range(args.repeat)]
-        their_runs = (
-            [wapiti(args.wapiti, base, work) for _ in range(args.repeat)] if args.wapiti else []
-        )
+    our_runs = [ours() for _ in range(args.repeat)]
+    their_runs = [wapiti(args.wapiti, work) for _ in range(args.repeat)] if args.wapiti else []
     our_time = statistics.median(run[0] for run in our_runs)
     print(f"ours: median {our_time:.1f} s {[round(r[0], 1) for r in our_runs]}")
     if their_runs:
         their_time = statistics.median(run[0] for run in their_runs)
         print(f"wapiti3 -m {WAPITI_MODULES}: median {their_time:.1f} s "
               f"{[round(r[0], 1) for r in their_runs]}")  # fmt: skip
-    print(f"| class | ours | ours on safe twin | wapiti3 | wapiti3 on safe twin |")
+    print("| class | ours | ours on safe twin | wapiti3 | wapiti3 on safe twin |")
     print("|---|---|---|---|---|")
     totals = [0, 0, 0, 0]
     for name, path, rule, param, words in CASES:
@@ -143,7 +172,8 @@ def main() -> None:
                 any(wapiti_found(run[1], words, safe) for run in their_runs),
             ]
         cells = ["yes" if value else "no" for value in row] + ["n/a"] * (4 - len(row))
-        totals = [t + (1 if v else 0) for t, v in zip(totals, row + [False] * (4 - len(row)))]
+        padded = row + [False] * (4 - len(row))
+        totals = [t + (1 if v else 0) for t, v in zip(totals, padded, strict=True)]
         print(f"| {name} | {' | '.join(cells)} |")
     print(f"| **total ({len(CASES)} classes)** | {' | '.join(str(t) for t in totals)} |")
 

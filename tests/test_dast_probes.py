@@ -28,6 +28,7 @@ EXPECTED = {
     ("40018", "GET /blind id"),  # numeric id, boolean-based blind
     ("40018", "GET /user name"),  # string, boolean-based blind, echoed
     ("40018", "GET /order/{id} path:2"),  # an id in the path
+    ("40018", "GET /member/{id} path:2"),  # an id in the path of a page that answered 404
     ("90020", "GET /ping host"),  # a shell: command injection, and never SQL injection
     ("40012", "GET /ctx/script q"),  # inside a JavaScript string
     ("40012", "GET /ctx/attr q"),  # unquoted attribute
@@ -42,6 +43,12 @@ EXPECTED = {
     ("20019-4", "GET /go/js next"),
     ("40003", "GET /go/refresh next"),
     ("40046", "GET /fetch url"),
+    ("40035", "GET /.git/config"),  # hidden file at the root
+    ("40034", "GET /files/.env"),  # a .env in a crawled folder
+    ("10095", "GET /files/readme.txt.bak"),  # a backup copy of a crawled file
+    ("90028", "TRACE /debug/echo"),  # TRACE echoes the request
+    ("40040-2", "GET /api/data"),  # CORS reflects any Origin
+    ("40040-3", "GET /api/partner"),  # CORS allows the null origin, with credentials
 }
 
 
@@ -135,3 +142,47 @@ def test_time_based_sql_injection_is_opt_in_and_repeated() -> None:
         assert list(probe_sql.time_based(safe)) == []
     assert alert.rule == "40019"
     assert "delayed the answer twice" in alert.evidence
+
+
+def _site(app: object, pages: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The site-wide probes alone on `pages`; (rule, label) found and every path requested."""
+    from pytest_devsecops.dast import probe_site
+    from pytest_devsecops.dast.crawler import Page
+
+    with serve_wsgi(app) as base:  # type: ignore[arg-type]
+        client = HttpClient(resolve_scope(base), timeout=10)
+        client.recorded = []
+        crawled = tuple(Page(client.fetch("GET", base + path), 1) for path in pages)
+        alerts = tuple(probe_site.run(client, crawled, ()))
+    requested = [f"{r.method} {r.url.split('/', 3)[3]}" for r in client.recorded]
+    return [(f.rule, f.item_label) for f in to_findings(alerts, "dast", "")], requested
+
+
+def test_a_soft_404_folder_yields_no_hidden_or_backup_file() -> None:
+    found, requested = _site(vuln_apps.app, ["/safe/files/readme.txt"])
+    assert "GET safe/files/.env" in requested  # asked, answered 200 with KEY=value lines...
+    assert found == [("40035", "GET /.git/config")]  # the root's; none in the soft-404 folder
+    found, _ = _site(vuln_apps.app, ["/files/readme.txt"])
+    assert {rule for rule, _ in found} == {"40035", "40034", "10095"}
+
+
+def test_a_hidden_file_quotes_no_value() -> None:
+    from pytest_devsecops.dast import probe_site
+
+    match = probe_site.HIDDEN[2][2].search("API_KEY=hunter2hunter2\n")
+    assert match is not None
+    assert "hunter2" not in probe_site._evidence(match)
+
+
+def _everywhere(environ: dict[str, str], start_response: object) -> list[bytes]:
+    """TRACE and a reflected Origin on every page: a server or middleware setting."""
+    origin = environ.get("HTTP_ORIGIN", "")
+    body = "".join(f"{k}: {v}\n" for k, v in environ.items() if k.startswith("HTTP_"))
+    headers = [("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", origin)]
+    start_response("200 OK", headers)  # type: ignore[operator]
+    return [body.encode()]
+
+
+def test_a_site_wide_trace_or_cors_setting_is_one_finding_each() -> None:
+    found, _ = _site(_everywhere, ["/", "/a/1", "/b/2", "/c/3"])
+    assert sorted(found) == [("40040-2", "GET /"), ("90028", "TRACE /")]

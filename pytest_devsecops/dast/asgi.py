@@ -116,7 +116,7 @@ class _Bridge:
 
     async def _http(self, scope: dict[str, Any], body: bytes) -> tuple[int, list[Any], list[bytes]]:
         pending = [{"type": "http.request", "body": body, "more_body": False}]
-        state: dict[str, Any] = {"status": 500, "headers": []}
+        state: dict[str, Any] = {"status": 500, "headers": [], "started": False}
         chunks: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
@@ -127,12 +127,19 @@ class _Bridge:
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                state["started"] = True
                 state["status"] = int(message["status"])
                 state["headers"] = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(bytes(message.get("body", b"")))
 
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            # Starlette (so FastAPI) sends its 500 page, a traceback when debug is on, and then
+            # re-raises for the server's log: that page is the app's answer, and rule 10023's.
+            if not state["started"]:
+                raise
         return state["status"], state["headers"], chunks
 
 

@@ -49,6 +49,10 @@ def rows(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 def index(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
     links = [
+        "/files/readme.txt",
+        "/debug/echo",
+        "/api/data",
+        "/api/partner",
         "/item?id=1",
         "/blind?id=1",
         "/user?name=alice",
@@ -66,6 +70,7 @@ def index(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, 
         "/profile",
         "/legacy",
         "/order/2",
+        "/member/42",
         "/lang",
         "/theme",
     ]
@@ -336,6 +341,25 @@ def safe_order(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[
     return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
 
 
+def member(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """/member/<id>: the linked id does not exist, so the page is a 404, yet the id from the
+    path still goes straight into SQL and the database error shows on that 404."""
+    try:
+        found = rows(f"SELECT name FROM items WHERE id = {q['_segment']}")
+    except sqlite3.Error as exc:
+        return "404 Not Found", [], page(f"no such member (sqlite3.OperationalError: {exc})")
+    if not found:
+        return "404 Not Found", [], page("<p>no such member</p>")
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
+def safe_member(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    found = rows("SELECT name FROM items WHERE id = ?", (q["_segment"],))
+    if not found:
+        return "404 Not Found", [], page("<p>no such member</p>")
+    return "200 OK", [], page(f"<p>{html.escape(str(found))}</p>")
+
+
 def lang(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
     return "200 OK", [], page(f"<p>language: {env.get('HTTP_ACCEPT_LANGUAGE', '')}</p>")
 
@@ -355,8 +379,103 @@ def safe_theme(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[
     return "200 OK", [], page(f"<p>theme: {html.escape(value)}</p>")
 
 
+# --- files left in the web root, TRACE, CORS -----------------------------------------------
+
+TEXT = [("Content-Type", "text/plain; charset=utf-8")]
+FILES = {
+    "/.git/config": "[core]\n\trepositoryformatversion = 0\n\tbare = false\n",
+    "/files/readme.txt": "How to use the files area.\n",
+    "/files/readme.txt.bak": "How to use the files area (draft).\n",
+    "/files/.env": "DEBUG=1\nDATABASE_URL=sqlite:///:memory:\n",
+}
+
+
+def files(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """A static folder with a backup copy and a .env left in it (and a .git at the root)."""
+    content = FILES.get(env["PATH_INFO"])
+    if content is None:
+        return "404 Not Found", TEXT, "not found\n"
+    return "200 OK", TEXT, content
+
+
+def safe_files(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """A "soft 404": any other name answers 200 with plain KEY=value lines, which look like a
+    .env file; only the answer for a made-up name shows that they prove nothing."""
+    if env["PATH_INFO"] == "/safe/files/readme.txt":
+        return "200 OK", TEXT, FILES["/files/readme.txt"]
+    return "200 OK", TEXT, f"STATUS=not-found\nPATH={env['PATH_INFO']}\n"
+
+
+def debug_echo(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """Answers TRACE by echoing the request, its headers (cookies, auth) included."""
+    if env["REQUEST_METHOD"] != "TRACE":
+        return "200 OK", [], page("<p>debug</p>")
+    lines = [f"TRACE {env['PATH_INFO']} HTTP/1.1"] + [
+        f"{key[5:].replace('_', '-').title()}: {value}"
+        for key, value in env.items()
+        if key.startswith("HTTP_")
+    ]
+    return "200 OK", [("Content-Type", "message/http")], "\r\n".join(lines) + "\r\n"
+
+
+def safe_debug_echo(
+    q: dict[str, str], env: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], str]:
+    if env["REQUEST_METHOD"] == "TRACE":
+        return "405 Method Not Allowed", [("Allow", "GET, HEAD"), *TEXT], "not allowed\n"
+    return "200 OK", [], page("<p>debug</p>")
+
+
+PARTNER = "https://partner.example"
+JSON = [("Content-Type", "application/json")]
+
+
+def api_data(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """Any origin may read it: the Origin header is copied into the allowed origin."""
+    origin = env.get("HTTP_ORIGIN", "")
+    cors = [("Access-Control-Allow-Origin", origin)] if origin else []
+    return "200 OK", [*JSON, *cors], '{"items": [1, 2, 3]}'
+
+
+def safe_api_data(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    origin = env.get("HTTP_ORIGIN", "")
+    cors = [("Access-Control-Allow-Origin", PARTNER)] if origin == PARTNER else []
+    return "200 OK", [*JSON, *cors, ("Vary", "Origin")], '{"items": [1, 2, 3]}'
+
+
+def api_partner(q: dict[str, str], env: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """An allow-list with "null" in it (for a local file someone tested with), and cookies."""
+    origin = env.get("HTTP_ORIGIN", "")
+    cors = []
+    if origin in (PARTNER, "null"):
+        cors = [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Credentials", "true"),
+        ]
+    return "200 OK", [*JSON, *cors], '{"account": "alice"}'
+
+
+def safe_api_partner(
+    q: dict[str, str], env: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], str]:
+    origin = env.get("HTTP_ORIGIN", "")
+    cors = []
+    if origin == PARTNER:
+        cors = [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Credentials", "true"),
+        ]
+    return "200 OK", [*JSON, *cors], '{"account": "alice"}'
+
+
 ROUTES: dict[str, Handler] = {
+    "/.git/config": files,
+    "/files": files,
+    "/debug/echo": debug_echo,
+    "/api/data": api_data,
+    "/api/partner": api_partner,
     "/order": order,
+    "/member": member,
     "/lang": lang,
     "/theme": theme,
     "/": index,
@@ -378,7 +497,12 @@ ROUTES: dict[str, Handler] = {
     "/legacy": legacy,
 }
 SAFE: dict[str, Handler] = {
+    "/files": safe_files,
+    "/debug/echo": safe_debug_echo,
+    "/api/data": safe_api_data,
+    "/api/partner": safe_api_partner,
     "/order": safe_order,
+    "/member": safe_member,
     "/lang": safe_lang,
     "/theme": safe_theme,
     "/item": safe_item,
@@ -412,8 +536,10 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         body = environ["wsgi.input"].read(min(size, 100_000)).decode()
         query.update({k: v[0] for k, v in parse_qs(body).items()})
     routed = path
-    if "/order/" in path:
+    if "/order/" in path or "/member/" in path:
         routed, _, query["_segment"] = path.rpartition("/")
+    elif path.startswith(("/files/", "/safe/files/")):
+        routed = path[: path.index("files/") + 5]  # the whole folder is one handler
     handler = SAFE.get(routed[5:]) if routed.startswith("/safe/") else ROUTES.get(routed)
     if handler is None:
         start_response("404 Not Found", [("Content-Type", HTML), *HEADERS])
@@ -422,11 +548,17 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         status, headers, body_text = handler(query, environ)
     except Exception as exc:
         status, headers, body_text = "500 Internal Server Error", [], page(html.escape(repr(exc)))
-    start_response(status, [("Content-Type", HTML), *HEADERS, *headers])
+    typed = any(name == "Content-Type" for name, _ in headers)
+    start_response(status, [*([] if typed else [("Content-Type", HTML)]), *HEADERS, *headers])
     return [body_text.encode()]
 
 
-if __name__ == "__main__":  # pragma: no cover - handy for trying it by hand
-    from wsgiref.simple_server import make_server
+if __name__ == "__main__":  # pragma: no cover - by hand, and the benchmark's fresh process
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIServer, make_server
 
-    make_server("127.0.0.1", int(sys.argv[1]), app).serve_forever()
+    class ThreadingServer(ThreadingMixIn, WSGIServer):
+        # A scanner sends requests side by side, and a time-based probe sleeps in one of them.
+        daemon_threads = True
+
+    make_server("127.0.0.1", int(sys.argv[1]), app, server_class=ThreadingServer).serve_forever()
