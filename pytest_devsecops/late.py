@@ -21,6 +21,7 @@ from .core.baseline import Baseline, BaselineError, Entry
 from .core.finding import Coverage, Finding, ScanResult
 from .core.fingerprint import assign
 from .core.policy import Decision, Policy, Verdict, decide
+from .core.policy_file import PolicyConfig
 from .core.severity import Severity
 from .dast.findings import to_findings
 from .dast.passive import Alert
@@ -41,6 +42,8 @@ class LateFindings:
     fail_on_level: Severity
     update_baseline: bool
     config_file: str
+    # The policy file's rules and acceptance rules: test traffic is judged like any finding.
+    policy_config: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)
     traffic: TrafficLog = dataclasses.field(default_factory=TrafficLog)
     new: list[Finding] = dataclasses.field(default_factory=list)
     note: str = ""  # what the end of the run did to the baseline, for the terminal summary
@@ -68,13 +71,20 @@ class LateFindings:
 
     def decide(self, result: ScanResult) -> list[Decision]:
         """Verdicts for `result`'s findings; a partial scan proves nothing stale, so none are."""
-        decisions = [
-            d for d in decide([result], self.baseline(), Policy(self.fail_on_level)) if d.finding
-        ]
+        decisions = [d for d in decide([result], self.baseline(), self.policy()) if d.finding]
         self.new.extend(
             d.found for d in decisions if d.verdict in (Verdict.NEW, Verdict.BELOW_GATE)
         )
         return decisions
+
+    def policy(self) -> Policy:
+        config = self.policy_config
+        return Policy(
+            self.fail_on_level,
+            rules=config.all_rules,
+            require=config.require,
+            max_acceptance_days=config.max_acceptance_days,
+        )
 
     # -- xdist: workers send, the controller merges -----------------------------------------
     def to_worker_output(self) -> dict[str, Any]:

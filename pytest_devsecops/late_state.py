@@ -27,7 +27,14 @@ def late_findings(config: pytest.Config) -> LateFindings:
                 config_file = Path(config.inipath).relative_to(config.rootpath).as_posix()
             except ValueError:
                 config_file = ""
+        from .options_policy import policy
+
         config.stash[LATE_KEY] = LateFindings(
-            Path(config.rootpath), baseline, fail_on, update, config_file
+            Path(config.rootpath),
+            baseline,
+            fail_on,
+            update,
+            config_file,
+            policy_config=policy(config, Path(config.rootpath)),
         )
     return config.stash[LATE_KEY]

@@ -50,13 +50,23 @@ def last_scan(cache: Any) -> runner.SessionScan | None:
         return None  # absent, corrupt or from another version: as if never cached
 
 
-def remember(cache: Any, scan: runner.SessionScan) -> None:
-    """Keep each scanner's latest result (a run of one scanner keeps the others' results)."""
-    last = last_scan(cache)
-    kept = {result.scanner: result for result in last.results} if last is not None else {}
-    kept.update({result.scanner: result for result in scan.results})
-    merged = runner.SessionScan(tuple(kept[name] for name in sorted(kept)), scan.today)
-    cache.set(LAST_RUN_CACHE_KEY, runner.to_data(merged))
+def remember(cache: Any, data: dict[str, Any]) -> None:
+    """Keep each scanner's latest result (a run of one scanner keeps the others' results).
+
+    `data` is the scan's `runner.to_data`; merging works on that form, so the last run's
+    results are not rebuilt into objects only to be written back."""
+    kept: dict[str, Any] = {}
+    last = cache.get(LAST_RUN_CACHE_KEY, None)
+    if isinstance(last, dict) and last.get("format") == data["format"]:
+        # A damaged entry kept here only makes `last_scan` treat the whole cache as absent.
+        kept = {
+            result["scanner"]: result
+            for result in last.get("results", ())
+            if isinstance(result, dict) and isinstance(result.get("scanner"), str)
+        }
+    kept.update({result["scanner"]: result for result in data["results"]})
+    merged = {**data, "results": [kept[name] for name in sorted(kept)], "duration": 0.0}
+    cache.set(LAST_RUN_CACHE_KEY, merged)
 
 
 def results(scanners: Sequence[Scanner], cache: Any, why: str) -> runner.SessionScan:

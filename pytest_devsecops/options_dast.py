@@ -12,8 +12,7 @@ import pytest
 
 from .dast import rules_file
 from .dast.auth import AuthConfig, LoginConfig
-from .dast.crawler import DEFAULT_EXCLUDE
-from .dast.interface import DastOptions
+from .dast.interface import DEFAULT_EXCLUDE, DastOptions
 from .dast.rules_file import RuleLevels
 from .dast.target import TargetConfig
 from .dast.zap.selection import ENGINES, EngineChoice, ZapSettings

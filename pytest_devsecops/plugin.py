@@ -15,6 +15,7 @@ import pytest
 from . import DevsecopsWarning, options
 
 if TYPE_CHECKING:
+    from .scanners.interface import Scanner
     from .scanners.registry import ScannerRegistry
     from .session import SecurityRun
     from .settings import Settings
@@ -320,7 +321,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 class BuiltinScanners:
-    """Our scanners, registered through the public hook like anyone else's (and last)."""
+    """Our scanners, registered through the public hook like anyone else's (and last).
+
+    Each is registered as a `LazyScanner`: its module is imported only when the run uses it.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -329,90 +333,116 @@ class BuiltinScanners:
     def pytest_devsecops_register_scanners(
         self, config: pytest.Config, registry: ScannerRegistry
     ) -> None:
-        from .progress import terminal_progress
-        from .scanners.bandit import BanditScanner
-        from .scanners.dependencies.scanner import PipAuditScanner
+        from .scanners.lazy import LazyScanner
 
         settings = self.settings
+        registry.add(LazyScanner("bandit", lambda: _bandit(settings)))
+        registry.add(LazyScanner("pip-audit", lambda: _pip_audit(settings)))
+        registry.add(LazyScanner("secrets", lambda: _secrets(settings)))
+        named = settings.scanners or ()
+        registry.add(LazyScanner("iac", lambda: _iac(settings, required="iac" in named)))
         registry.add(
-            BanditScanner(
-                honour_nosec=settings.bandit_honour_nosec,
-                config_file=settings.bandit_config,
-                allow_skips=settings.bandit_allow_skips,
-            )
+            LazyScanner("actions", lambda: _actions(settings, required="actions" in named))
         )
-        registry.add(
-            PipAuditScanner(
-                requirements=settings.requirements,
-                osv_db=settings.osv_db,
-                more_dbs=settings.image.osv_dbs[1:] if settings.osv_db else (),
-                service=settings.audit_service,
-                osv_url=settings.osv_url,
-                timeout=settings.audit_timeout,
-                default_severity=settings.audit_default_severity,
-                skip=settings.audit_skip,
-                max_age_days=settings.osv_max_age_days,
+        if settings.commit_range:
+            registry.add(LazyScanner("commits", lambda: _commits(settings)))
+        elif "commits" in named:
+            raise pytest.UsageError(
+                "pytest-devsecops: the commits scanner needs ini devsecops_commit_range "
+                "(e.g. origin/main..HEAD)"
             )
-        )
-        from .scanners.secrets.scanner import SecretsScanner
-
-        named = settings.scanners is not None and "secrets" in settings.scanners
-        registry.add(
-            SecretsScanner(
-                engine=settings.secrets_engine,
-                trivy=Path(settings.trivy_path) if settings.trivy_path else None,
-                history_ref=settings.secrets_history,
-                # Asked for by name, an engine or a trivy path: a missing trivy is an error.
-                trivy_required=named or settings.secrets_engine_set or bool(settings.trivy_path),
-            )
-        )
-        _register_infrastructure_scanners(settings, registry)
-        if settings.image.images or "image" in (settings.scanners or ()):
-            from .scanners.image.scanner import ImageScanner
-
-            registry.add(ImageScanner(settings.image))
+        if settings.image.images or "image" in named:
+            registry.add(LazyScanner("image", lambda: _image(settings)))
         if settings.import_patterns:
-            from .scanners.sarif_import import SarifImportScanner
-
-            registry.add(SarifImportScanner(settings.import_patterns))
+            registry.add(LazyScanner("sarif", lambda: _sarif_import(settings)))
         if settings.dast_target.configured:
-            from .scanners.dast import DastScanner
-
-            registry.add(
-                DastScanner(
-                    settings.dast_target,
-                    settings.dast_options,
-                    settings.dast_min_pages,
-                    choice=settings.dast_engine,
-                    config_file=settings.config_file,
-                    levels=settings.zap_rules,
-                    progress=terminal_progress(config),
-                )
-            )
+            registry.add(LazyScanner("dast", lambda: _dast(settings, config)))
 
 
-def _register_infrastructure_scanners(settings: Settings, registry: ScannerRegistry) -> None:
-    """iac (trivy), actions (zizmor) and, when a commit range is set, commits (git)."""
-    from .scanners.actions import ActionsScanner
-    from .scanners.commits import CommitsScanner
+def _bandit(settings: Settings) -> Scanner:
+    from .scanners.bandit import BanditScanner
+
+    return BanditScanner(
+        honour_nosec=settings.bandit_honour_nosec,
+        config_file=settings.bandit_config,
+        allow_skips=settings.bandit_allow_skips,
+    )
+
+
+def _pip_audit(settings: Settings) -> Scanner:
+    from .scanners.dependencies.scanner import PipAuditScanner
+
+    return PipAuditScanner(
+        requirements=settings.requirements,
+        osv_db=settings.osv_db,
+        more_dbs=settings.image.osv_dbs[1:] if settings.osv_db else (),
+        service=settings.audit_service,
+        osv_url=settings.osv_url,
+        timeout=settings.audit_timeout,
+        default_severity=settings.audit_default_severity,
+        skip=settings.audit_skip,
+        max_age_days=settings.osv_max_age_days,
+    )
+
+
+def _secrets(settings: Settings) -> Scanner:
+    from .scanners.secrets.scanner import SecretsScanner
+
+    named = settings.scanners is not None and "secrets" in settings.scanners
+    return SecretsScanner(
+        engine=settings.secrets_engine,
+        trivy=Path(settings.trivy_path) if settings.trivy_path else None,
+        history_ref=settings.secrets_history,
+        # Asked for by name, an engine or a trivy path: a missing trivy is an error.
+        trivy_required=named or settings.secrets_engine_set or bool(settings.trivy_path),
+    )
+
+
+def _iac(settings: Settings, required: bool) -> Scanner:
     from .scanners.iac import IacScanner
 
-    named = settings.scanners or ()
-    registry.add(
-        IacScanner(trivy_path=settings.trivy_path, required="iac" in named, rego=settings.rego)
+    return IacScanner(trivy_path=settings.trivy_path, required=required, rego=settings.rego)
+
+
+def _actions(settings: Settings, required: bool) -> Scanner:
+    from .scanners.actions import ActionsScanner
+
+    return ActionsScanner(zizmor_path=settings.zizmor_path, required=required)
+
+
+def _commits(settings: Settings) -> Scanner:
+    from .scanners.commits import CommitsScanner
+
+    return CommitsScanner(
+        commit_range=settings.commit_range, allowed_signers=settings.allowed_signers
     )
-    registry.add(ActionsScanner(zizmor_path=settings.zizmor_path, required="actions" in named))
-    if settings.commit_range:
-        registry.add(
-            CommitsScanner(
-                commit_range=settings.commit_range, allowed_signers=settings.allowed_signers
-            )
-        )
-    elif "commits" in named:
-        raise pytest.UsageError(
-            "pytest-devsecops: the commits scanner needs ini devsecops_commit_range "
-            "(e.g. origin/main..HEAD)"
-        )
+
+
+def _image(settings: Settings) -> Scanner:
+    from .scanners.image.scanner import ImageScanner
+
+    return ImageScanner(settings.image)
+
+
+def _sarif_import(settings: Settings) -> Scanner:
+    from .scanners.sarif_import import SarifImportScanner
+
+    return SarifImportScanner(settings.import_patterns)
+
+
+def _dast(settings: Settings, config: pytest.Config) -> Scanner:
+    from .progress import terminal_progress
+    from .scanners.dast import DastScanner
+
+    return DastScanner(
+        settings.dast_target,
+        settings.dast_options,
+        settings.dast_min_pages,
+        choice=settings.dast_engine,
+        config_file=settings.config_file,
+        levels=settings.zap_rules,
+        progress=terminal_progress(config),
+    )
 
 
 class XdistLateFindings:

@@ -18,8 +18,6 @@ from .core import sanitise
 from .core.finding import ScanResult
 from .core.fingerprint import assign
 from .core.redact import printable, redact
-from .missing import missing_package
-from .missing import result_for as missing_result
 from .scanners.interface import ScanContext, Scanner
 
 RESULTS_FORMAT = 1
@@ -124,6 +122,9 @@ def _hung(scanner: Scanner, timeout: float) -> ScanResult:
 
 def _failed(name: str, exc: Exception) -> ScanResult:
     """The error result of a scanner that raised: a missing package, or a bug in it."""
+    from .missing import missing_package  # packaging's parser: only when a scanner raised
+    from .missing import result_for as missing_result
+
     package = missing_package(exc)
     if package:
         return missing_result(name, package)
@@ -149,9 +150,9 @@ def _within_budget(result: ScanResult, took: float, budget: float) -> ScanResult
     )
 
 
-def save(scan: SessionScan, path: Path) -> None:
-    """Write the scan where xdist workers (and nothing else) will read it back."""
-    data = to_data(scan)
+def save(scan: SessionScan | dict[str, Any], path: Path) -> None:
+    """Write the scan (or its `to_data`) where xdist workers (and nothing else) read it back."""
+    data = scan if isinstance(scan, dict) else to_data(scan)
     # Renamed into place: xdist workers start while the controller scans and wait for the file.
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -30,17 +30,20 @@ from .core.redact import printable
 from .core.since import ChangeSet
 from .core.since import apply as apply_since
 from .items import ScannerFile
-from .reporters.cyclonedx import CycloneDxReporter
-from .reporters.html import HtmlReporter
 from .reporters.interface import Report, Reporter
-from .reporters.json_report import JsonReporter
-from .reporters.sarif import SarifReporter
 from .scanners.interface import ScanContext, Scanner
 from .scanners.registry import ScannerRegistry
 from .selection import Selection
 from .settings import Settings
 
 WORKER_INPUT_KEY = "devsecops_scan"
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether xdist workers will read the results file (`-n`, `--dist`, `--tx`)."""
+    return getattr(config.option, "dist", "no") != "no" or bool(getattr(config.option, "tx", None))
+
+
 WORKER_WAIT_KEY = "devsecops_scan_wait"
 
 
@@ -96,9 +99,11 @@ class SecurityRun:
             workdir=self.workdir,
         )
         self.scan = runner.run_scanners(self.scanners, context, listener)
+        data = runner.to_data(self.scan)  # built once: for the listing cache and the workers
         if cache is not None:  # what --collect-only shows next time, without scanning
-            listing.remember(cache, self.scan)
-        runner.save(self.scan, self.results_path)
+            listing.remember(cache, data)
+        if _distributed(self.config):
+            runner.save(data, self.results_path)
         if self.changes is not None:
             since_path = self.results_path.with_name("since.json")
             since_path.write_text(json.dumps(self.changes.to_dict()), encoding="utf-8")
@@ -286,24 +291,18 @@ class SecurityRun:
     def write_reports(self) -> list[str]:
         """Write the requested report files; returns the problems (empty when all went well)."""
         problems = []
-        wanted: list[tuple[Path | None, Reporter]] = [
-            (self.settings.json_report, JsonReporter()),
-            (self.settings.sarif_report, SarifReporter(include_all=self.settings.sarif_all)),
-            (
-                self.settings.sbom_report,
-                CycloneDxReporter(
-                    self.settings.sbom_scope, environment_audit=not self.settings.requirements
-                ),
-            ),
-            (
-                self.settings.html_report,
-                HtmlReporter(strict_baseline=self.settings.strict_baseline),
-            ),
+        # Each reporter is imported only when its report is asked for (most runs ask for none).
+        wanted: list[tuple[Path | None, Callable[[], Reporter]]] = [
+            (self.settings.json_report, self._json_reporter),
+            (self.settings.sarif_report, self._sarif_reporter),
+            (self.settings.sbom_report, self._sbom_reporter),
+            (self.settings.html_report, self._html_reporter),
         ]
-        for path, reporter in wanted:
+        for path, make_reporter in wanted:
             if path is None or self.scan is None:
                 continue
             try:
+                reporter = make_reporter()
                 explicit = paths.given_on_command_line(self.config.invocation_params.args, path)
                 path = paths.report_destination(path, self.settings.root, explicit)
                 atomic.write_atomic(path, reporter.render(self.report()).encode("utf-8"))
@@ -315,6 +314,28 @@ class SecurityRun:
                     "install the extra: pip install 'pytest-devsecops[sbom]'"
                 )
         return problems
+
+    def _json_reporter(self) -> Reporter:
+        from .reporters.json_report import JsonReporter
+
+        return JsonReporter()
+
+    def _sarif_reporter(self) -> Reporter:
+        from .reporters.sarif import SarifReporter
+
+        return SarifReporter(include_all=self.settings.sarif_all)
+
+    def _sbom_reporter(self) -> Reporter:
+        from .reporters.cyclonedx import CycloneDxReporter
+
+        return CycloneDxReporter(
+            self.settings.sbom_scope, environment_audit=not self.settings.requirements
+        )
+
+    def _html_reporter(self) -> Reporter:
+        from .reporters.html import HtmlReporter
+
+        return HtmlReporter(strict_baseline=self.settings.strict_baseline)
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

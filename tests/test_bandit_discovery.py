@@ -105,3 +105,13 @@ def test_excluded_folders_are_named_in_the_summary(project: pytest.Pytester) -> 
         in (project.path / "r.json").read_text()
     )
     assert json_report.ret == 1
+
+
+def test_data_files_are_not_opened_for_a_shebang(tmp_path: Path) -> None:
+    # Translations, templates and assets are never scripts: reading each one for a shebang cost
+    # more than the rest of a warm run's walk on Django's tree.
+    write(tmp_path / "src" / "tool", "#!/usr/bin/env python3\nimport os\n")
+    write(tmp_path / "src" / "notes.txt", "#!/usr/bin/env python3\nimport os\n")
+    write(tmp_path / "src" / "run.cgi", "#!/usr/bin/python3 -u\nimport os\n")
+    found = discover(tmp_path, [tmp_path / "src"], (), ())
+    assert [rel for rel, _path in found.files] == ["src/run.cgi", "src/tool"]

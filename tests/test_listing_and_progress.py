@@ -178,3 +178,48 @@ def test_a_corrupt_last_run_cache_lists_status_items(project: pytest.Pytester) -
     result.stdout.fnmatch_lines(
         ["devsecops/bandit::status", "bandit: not run under --collect-only"]
     )
+
+
+def test_a_run_imports_only_the_scanners_it_uses(pytester: pytest.Pytester) -> None:
+    # Every built-in scanner is registered, but as a stand-in: a bandit-only run must not pay
+    # for the DAST engine, requests, the secrets or image scanners, or reporters nobody asked for.
+    pytester.makeconftest(
+        """
+        import json, sys
+
+        def pytest_sessionfinish(session):
+            with open("modules.json", "w") as out:
+                json.dump(sorted(sys.modules), out)
+        """
+    )
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    (pytester.path / "app.py").write_text("print(eval(input()))\n")
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\ndevsecops_scanners = ["bandit"]\ndevsecops_paths = ["app.py"]\n'
+    )
+    result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    modules = set(json.loads((pytester.path / "modules.json").read_text()))
+    assert "pytest_devsecops.scanners.bandit" in modules
+    unused = sorted(
+        name
+        for name in modules
+        if name.startswith(
+            (
+                "pytest_devsecops.dast.engine",
+                "pytest_devsecops.dast.http",
+                "pytest_devsecops.dast.zap.client",
+                "pytest_devsecops.scanners.secrets",
+                "pytest_devsecops.scanners.image.scanner",
+                "pytest_devsecops.scanners.dependencies",
+                "pytest_devsecops.scanners.iac",
+                "pytest_devsecops.reporters.html",
+                "pytest_devsecops.reporters.sarif",
+                "pytest_devsecops.reporters.cyclonedx",
+                "requests",
+                "urllib3",
+                "pip_audit",
+            )
+        )
+    )
+    assert unused == []

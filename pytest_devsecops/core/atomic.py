@@ -9,8 +9,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock
-
 LOCK_TIMEOUT = 120.0  # seconds to wait for another writer of the same folder
 
 
@@ -50,6 +48,8 @@ def locked(folder: Path) -> Iterator[None]:
     so nothing is left beside the baseline; a waiting writer gives up after LOCK_TIMEOUT with
     a `TimeoutError` (an OSError, reported like any write failure).
     """
+    from filelock import FileLock  # only runs that write pay for importing it
+
     with FileLock(_lock_file(folder), timeout=LOCK_TIMEOUT):
         yield
 

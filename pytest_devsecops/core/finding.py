@@ -65,7 +65,13 @@ class Finding:
         return self.item_label if self.location.url else self.location.path
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # Field by field, not dataclasses.asdict: every value is immutable, and asdict's deep
+        # copy was a tenth of a warm run's time on a project with hundreds of findings.
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data["location"] = {
+            field.name: getattr(self.location, field.name)
+            for field in dataclasses.fields(self.location)
+        }
         data["severity"] = self.severity.value
         data["references"] = list(self.references)
         data["details"] = [list(pair) for pair in self.details]

@@ -7,6 +7,7 @@ bounded windows of a long text (`WINDOW` characters at a time, overlapping).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -201,7 +202,12 @@ def _redact_long(text: str) -> str:
     return "".join(out)
 
 
+# Findings repeat the same titles, rules and snippets hundreds of times: each distinct text is
+# judged once per process (the cache lives in memory only, like the text it was given).
+@functools.lru_cache(maxsize=16384)
 def _redact_window(text: str) -> str:
+    if not text:
+        return text
     lowered = text.lower()
     for pattern, replacement, anchors in _RULES:
         if any(anchor in lowered for anchor in anchors):

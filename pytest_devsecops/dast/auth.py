@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from . import html
-from .http import HttpClient, Response
+
+if TYPE_CHECKING:
+    from .http import HttpClient, Response
 
 
 class AuthError(Exception):

@@ -37,17 +37,6 @@ class CrawlLimits:
 
 
 # Requesting one of these ends the session the scan is using (or the user's account).
-DEFAULT_EXCLUDE = (
-    "*logout*",
-    "*log-out*",
-    "*log_out*",
-    "*signout*",
-    "*sign-out*",
-    "*sign_out*",
-    "*logoff*",
-)
-
-
 def excluded(url: str, patterns: tuple[str, ...]) -> bool:
     """Whether the URL's path (with its query) matches one of the globs, case-insensitively."""
     parts = urlsplit(url)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .auth import AuthConfig
-from .crawler import DEFAULT_EXCLUDE
-from .passive import Alert
-from .scope import Scope
+
+if TYPE_CHECKING:
+    from .passive import Alert
+    from .scope import Scope
+
+# Path globs never requested by default: following a logout link ends an authenticated scan.
+DEFAULT_EXCLUDE = (
+    "*logout*",
+    "*log-out*",
+    "*log_out*",
+    "*signout*",
+    "*sign-out*",
+    "*sign_out*",
+    "*logoff*",
+)
 
 
 @dataclasses.dataclass(frozen=True)

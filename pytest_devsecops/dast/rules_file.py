@@ -11,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core import paths
-from .passive import Alert
+
+if TYPE_CHECKING:
+    from .passive import Alert
 
 LEVELS = ("PASS", "IGNORE", "INFO", "WARN", "FAIL")
 

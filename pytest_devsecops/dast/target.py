@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import app, asgi, identity
-
 
 @dataclasses.dataclass(frozen=True)
 class TargetConfig:
@@ -36,6 +34,8 @@ class TargetConfig:
 
 
 def _verified(check: Callable[[], object]) -> None:
+    from . import app, identity
+
     try:
         check()
     except identity.ForeignServer as exc:
@@ -45,6 +45,9 @@ def _verified(check: Callable[[], object]) -> None:
 @contextlib.contextmanager
 def running(target: TargetConfig) -> Iterator[str]:
     """Start the app (if we own it) and yield its base URL; it is stopped on every exit path."""
+    # Imported here: the settings hold a TargetConfig in every run, the server code only DAST.
+    from . import app, asgi, identity
+
     if target.wsgi:
         nonce = identity.new_nonce()
         with (

@@ -26,6 +26,15 @@ from .interface import ScanContext
 _NOSEC = re.compile(r"#\s*nosec\b", re.IGNORECASE)
 
 
+@dataclasses.dataclass
+class _Read:
+    """bandit's per-file reports turned into findings, complete files and per-file errors."""
+
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    complete: list[str] = dataclasses.field(default_factory=list)
+    errors: list[Skipped] = dataclasses.field(default_factory=list)
+
+
 class BanditScanner:
     """bandit over the project's Python sources, honouring the project's bandit config."""
 
@@ -111,36 +120,41 @@ class BanditScanner:
         scanned = bandit_run.scan_files(
             prefix, found.files, cache, context.workdir, context.jobs, context.timeout
         )
+        # Findings are built while the canary's bandit is still starting up in its own process.
+        read = self._read_reports(found, scanned)
         canary.wait(context.timeout)
         if canary.failure:
             scanned.failures.append(canary.failure)
         return self._result(
-            context, version, requested, found, settings, scanned, coverage_skips, cache, canary
+            version, requested, found, settings, scanned, read, coverage_skips, cache, canary
         )
+
+    def _read_reports(self, found: bandit_files.FileSet, scanned: bandit_run.Scanned) -> _Read:
+        paths = dict(found.files)
+        _lines_of.cache_clear()  # files change between runs of one process (pytester)
+        read = _Read()
+        for rel in sorted(scanned.reports):
+            report = scanned.reports[rel]
+            if report["errors"]:
+                read.errors += [Skipped(rel, printable(reason)) for reason in report["errors"]]
+            else:
+                read.complete.append(rel)
+            for item in report["results"]:
+                read.findings.append(self._finding(rel, paths[rel], item))
+        return read
 
     def _result(
         self,
-        context: ScanContext,
         version: str,
         requested: tuple[str, ...],
         found: bandit_files.FileSet,
         settings: bandit_config.BanditSettings,
         scanned: bandit_run.Scanned,
+        read: _Read,
         skips: tuple[Skipped, ...],
         cache: FileCache,
         canary: bandit_run.Canary,
     ) -> ScanResult:
-        paths = dict(found.files)
-        _lines_of.cache_clear()  # files change between runs of one process (pytester)
-        findings, complete, errors = [], [], []
-        for rel in sorted(scanned.reports):
-            report = scanned.reports[rel]
-            if report["errors"]:
-                errors += [Skipped(rel, printable(reason)) for reason in report["errors"]]
-            else:
-                complete.append(rel)
-            for item in report["results"]:
-                findings.append(self._finding(rel, paths[rel], item))
         problems = list(settings.refused) + scanned.failures
         if settings.unallowed_rules:
             listed = ", ".join(f"{rule} ({where})" for rule, where in settings.unallowed_rules)
@@ -174,11 +188,11 @@ class BanditScanner:
             self.name,
             "bandit",
             version,
-            tuple(findings),
+            tuple(read.findings),
             Coverage(
                 requested=requested,
-                scanned=tuple(complete),
-                skipped=skips + tuple(scanned.unreported) + tuple(errors),
+                scanned=tuple(read.complete),
+                skipped=skips + tuple(scanned.unreported) + tuple(read.errors),
             ),
             error="\n".join(problems),
             hint=hint,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from ..core import paths
 from ..core.finding import Finding, Location
 from ..core.fingerprint import normalise_code
 from ..core.severity import Severity
@@ -172,13 +173,12 @@ def _repository_path(uri: str, base: str, root: Path) -> str | None:
         if anchor is None or not anchor.is_absolute():
             anchor = root if anchor is None else root / anchor
         target = anchor / target
-    resolved_root = root.resolve()
     candidate = Path(os.path.normpath(target))
-    # Resolve links too: a path inside the tree that links out of it is outside.
-    real = candidate.resolve()
-    if not (real == resolved_root or resolved_root in real.parents):
+    # The one containment check (links resolved: a path inside the tree that links out of it
+    # is outside).
+    if not paths.is_inside(candidate, root):
         return None
-    return real.relative_to(resolved_root).as_posix() or "."
+    return candidate.resolve().relative_to(root.resolve()).as_posix() or "."
 
 
 def _file_path(uri: str) -> Path | None:

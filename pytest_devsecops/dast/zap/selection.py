@@ -6,12 +6,13 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..engine import BuiltinEngine
-from ..interface import DastEngine
-from .client import ZapClient, ZapError
-from .engine import Progress, ZapEngine, _quiet
-from .launcher import launched
+# The engines are imported when one is opened: the settings hold an EngineChoice in every run.
+if TYPE_CHECKING:
+    from ..interface import DastEngine
+    from .client import ZapClient
+    from .engine import Progress
 
 ENGINES = ("auto", "builtin", "zap")
 
@@ -39,6 +40,9 @@ class EngineChoice:
 
 @contextlib.contextmanager
 def zap_client(zap: ZapSettings) -> Iterator[ZapClient]:
+    from .client import ZapClient
+    from .launcher import launched
+
     if zap.command:
         with launched(zap.command, zap.start_timeout) as client:
             yield client
@@ -50,13 +54,17 @@ def zap_client(zap: ZapSettings) -> Iterator[ZapClient]:
 
 @contextlib.contextmanager
 def open_engine(
-    choice: EngineChoice, progress: Progress = _quiet
+    choice: EngineChoice, progress: Progress | None = None
 ) -> Iterator[tuple[DastEngine, str]]:
     """Yield the engine and a note saying which one runs and why.
 
     Neither `zap` nor `auto` falls back: a ZAP the user configured that does not start or answer
     is a failure, or a misconfigured daemon would silently downgrade every scan.
     """
+    from ..engine import BuiltinEngine
+    from .client import ZapError
+    from .engine import ZapEngine, _quiet
+
     if choice.mode == "builtin" or (choice.mode == "auto" and not choice.zap.configured):
         yield BuiltinEngine(), "built-in engine"
         return
@@ -74,6 +82,6 @@ def open_engine(
         raise
     with stack:
         yield (
-            ZapEngine(client, choice.zap.policy, choice.zap.ajax_spider, progress),
+            ZapEngine(client, choice.zap.policy, choice.zap.ajax_spider, progress or _quiet),
             f"ZAP {version}",
         )
