@@ -250,14 +250,14 @@ def test_oversized_files_are_skipped_on_purpose_and_unreadable_ones_fail(
     (root / "dump.json").write_text("x" * (files.MAX_BYTES + 1))
     (root / "ok.py").write_text("x = 1\n")
     (root / "locked.py").write_text('PASSWORD = "Tr0ub4dor-Horse-77"\n')
-    original = files.read_text
+    original = files.read_bytes
 
-    def unreadable(path: Path) -> str:
+    def unreadable(path: Path) -> bytes:
         if path.name == "locked.py":
             raise PermissionError(13, "Permission denied")
         return original(path)
 
-    monkeypatch.setattr(scanner, "read_text", unreadable)
+    monkeypatch.setattr(scanner, "read_bytes", unreadable)
     result = scan_tree(root)
     assert [(s.target, s.deliberate) for s in result.coverage.skipped] == [
         ("locked.py", False),

@@ -48,7 +48,16 @@ def enumerate_files(context: ScanContext, git: Path | None) -> FileSet:
 
 def read_text(path: Path) -> str:
     """A text file's content; undecodable bytes are replaced (a secret is ASCII in practice)."""
-    return path.read_bytes().decode("utf-8", errors="replace")
+    return decode(read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, as hashed for the result cache (raises OSError)."""
+    return path.read_bytes()
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def _git_files(context: ScanContext, git: Path) -> tuple[list[str], str, str]:

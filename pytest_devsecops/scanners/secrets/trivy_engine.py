@@ -75,6 +75,21 @@ def complete(
     return TrivyOutcome(candidates + moved, scanned, first.version)
 
 
+def stage(folder: Path, contents: dict[str, bytes]) -> None:
+    """Lay out the files to scan under `folder` at their repository-relative paths.
+
+    trivy then reads only these (its findings keep the repository's paths) and exactly the
+    bytes that were hashed for the cache. A name that would leave the folder is not written:
+    trivy never reads it, and the coverage check reports it as a gap.
+    """
+    for name, data in contents.items():
+        target = folder / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 def expected(read: dict[str, str]) -> list[str]:
     """The files trivy must read: it skips files under 10 bytes (no provider key fits in them)."""
     return [
