@@ -84,7 +84,7 @@ class FileCache:
         token would put the token's SHA-256 in the cache. Keyed, a copied cache file (a CI cache,
         an artifact) gives nobody a way to test guesses without the key kept outside the project.
         """
-        return hmac.new(self._secret, data, "sha256").hexdigest()
+        return hmac.digest(self._secret, data, "sha256").hex()
 
     def get(self, rel: str, digest: str) -> Any | None:
         """The stored result of `rel` with content `digest`, or None."""

@@ -17,7 +17,7 @@ from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
 from . import canary, ds_engine, generic, history, reuse, trivy_engine
-from .files import decode, enumerate_files, read_bytes, read_text
+from .files import decode, enumerate_files, read_text
 from .filters import dismissed
 from .findings import build, holds, merge
 from .model import Candidate
@@ -184,10 +184,10 @@ class SecretsScanner:
         are cached: the cache never sees a candidate, which holds the plaintext value.
         """
         listed = enumerate_files(context, git)
-        contents, unreadable = _read_bytes(context.root, listed.files)
+        contents = listed.contents
         result = _Tree(
             scanned=sorted(contents),
-            gaps=[s for s in listed.skipped if not s.deliberate] + unreadable,
+            gaps=[s for s in listed.skipped if not s.deliberate],
             deliberate=tuple(s for s in listed.skipped if s.deliberate),
         )
         digests = {name: cache.digest(data) for name, data in contents.items()}
@@ -328,17 +328,6 @@ def _kept(candidates: list[Candidate], reasons: Counter[str]) -> list[Candidate]
         else:
             kept.append(candidate)
     return kept
-
-
-def _read_bytes(root: Path, names: Iterable[str]) -> tuple[dict[str, bytes], list[Skipped]]:
-    """Each file's bytes (hashed for the cache, staged for trivy), and each unreadable file."""
-    contents, unreadable = {}, []
-    for name in names:
-        try:
-            contents[name] = read_bytes(root / name)
-        except OSError as exc:
-            unreadable.append(Skipped(printable(name), f"cannot be read: {exc.strerror or exc}"))
-    return contents, unreadable
 
 
 def _read_all(root: Path, names: Iterable[str]) -> tuple[dict[str, str], list[Skipped]]:
