@@ -6,7 +6,9 @@ import hashlib
 import json
 import shlex
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,6 +100,15 @@ def test_a_changed_file_is_scanned_alone_and_a_deleted_one_drops_out(
     (staged,) = folders  # trivy read a folder holding only the changed file, at its path
     files = (project.path / "trivy-calls.log.files").read_text().splitlines()
     assert [name for name in files if "canary" not in name] == [f"{staged}/app/config.py"]
+    # trivy never reads *.svg by name: the coverage check stages it again under a neutral
+    # name, and the finding still carries the repository's path.
+    (project.path / "app" / "logo.svg").write_text(f"<svg><!-- {ROTATED} --></svg>\n")
+    svg, folders = _run(project)
+    svg.stdout.fnmatch_lines(["  note: 4 of 5 files from the result cache"])
+    assert "devsecops/secrets::github-pat[app/logo.svg:1]" in _items(svg)
+    assert len(folders) == 2  # the changed file, then the files trivy skipped by name
+    assert svg.parseoutcomes() == {"passed": 1, "failed": 5}
+    (project.path / "app" / "logo.svg").unlink()
     (project.path / "app" / "db.ini").unlink()
     deleted, folders = _run(project)
     deleted.stdout.fnmatch_lines(["  note: 3 of 3 files from the result cache"])
@@ -209,3 +220,33 @@ def test_the_history_scan_works_beside_cached_files(project: pytest.Pytester) ->
     assert len(history_items) == 1
     assert "app/old.py@" in history_items[0]
     assert _items(warm) == _items(cold)
+
+
+def test_detect_secrets_reads_only_changed_files(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """detect-secrets (in-process, so watched directly) is not run on unchanged files."""
+    from pytest_devsecops.scanners.secrets import ds_engine
+
+    scanned: list[str] = []
+    real = ds_engine.scan
+
+    def watched(root: Path, files: Iterable[str], read: dict[str, str], commit: str = "") -> Any:
+        names = list(files)
+        scanned.extend(name for name in names if name != "devsecops-canary.env")
+        return real(root, names, read, commit)
+
+    monkeypatch.setattr(ds_engine, "scan", watched)
+    engine = ("-o", "devsecops_secrets_engine=all")
+    cold, _ = _run(project, *engine)
+    assert sorted(scanned) == ["app/clean.py", "app/config.py", "app/db.ini", "app/token.txt"]
+    scanned.clear()
+    warm, folders = _run(project, *engine)
+    warm.stdout.fnmatch_lines(["  note: 4 of 4 files from the result cache"])
+    assert (scanned, folders) == ([], [])
+    (project.path / "app" / "db.ini").write_text("[db]\npassword = ${DB_PASSWORD}\n")
+    changed, _ = _run(project, *engine)
+    assert scanned == ["app/db.ini"]
+    assert [item for item in _items(cold) if item not in _items(changed)] == [
+        "devsecops/secrets::generic-secret[app/db.ini:2]"
+    ]

@@ -140,7 +140,7 @@ class SecretsScanner:
             # The files' findings may come from the cache, which holds no value: compare by KDF.
             kept = [c for c in kept if not any(holds(f, c.value) for f in findings)]
             findings = findings + self._build(kept)
-        if not errors:
+        if not tree.error and not canary_failure:
             # Only results of engines that proved themselves on the canary are kept for reuse.
             cache.save(tree.scanned)
         if trivy_path is not None:

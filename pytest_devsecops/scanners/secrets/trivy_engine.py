@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ def stage(folder: Path, contents: dict[str, bytes]) -> None:
     bytes that were hashed for the cache. A name that would leave the folder is not written:
     trivy never reads it, and the coverage check reports it as a gap.
     """
+    if folder.exists():
+        shutil.rmtree(folder)  # only this run's files: a leftover would be scanned as changed
     for name, data in contents.items():
         target = folder / name
         if Path(name).is_absolute() or ".." in Path(name).parts:
