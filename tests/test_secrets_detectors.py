@@ -243,21 +243,21 @@ def test_git_trees_scan_what_git_would_commit(tmp_path: Path) -> None:
 def test_oversized_files_are_skipped_on_purpose_and_unreadable_ones_fail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_devsecops.scanners.secrets import files, scanner
+    from pytest_devsecops.scanners.secrets import files
 
     root = tmp_path / "tree"
     root.mkdir()
     (root / "dump.json").write_text("x" * (files.MAX_BYTES + 1))
     (root / "ok.py").write_text("x = 1\n")
     (root / "locked.py").write_text('PASSWORD = "Tr0ub4dor-Horse-77"\n')
-    original = files.read_text
+    original = files.read_if_text
 
-    def unreadable(path: Path) -> str:
-        if path.name == "locked.py":
+    def unreadable(path: str | Path) -> bytes | None:
+        if Path(path).name == "locked.py":
             raise PermissionError(13, "Permission denied")
         return original(path)
 
-    monkeypatch.setattr(scanner, "read_text", unreadable)
+    monkeypatch.setattr(files, "read_if_text", unreadable)
     result = scan_tree(root)
     assert [(s.target, s.deliberate) for s in result.coverage.skipped] == [
         ("locked.py", False),

@@ -72,6 +72,20 @@ class FileCache:
     def enabled(self) -> bool:
         return self.path is not None
 
+    @property
+    def stored(self) -> int:
+        """How many files' results the cache held when it was opened."""
+        return len(self._old)
+
+    def digest(self, data: bytes) -> str:
+        """A file's content digest, keyed with this user's secret (HMAC-SHA256).
+
+        A plain SHA-256 of a small file is a fast hash of what it holds: a file that is only a
+        token would put the token's SHA-256 in the cache. Keyed, a copied cache file (a CI cache,
+        an artifact) gives nobody a way to test guesses without the key kept outside the project.
+        """
+        return hmac.digest(self._secret, data, "sha256").hex()
+
     def get(self, rel: str, digest: str) -> Any | None:
         """The stored result of `rel` with content `digest`, or None."""
         entry = self._old.get(rel)

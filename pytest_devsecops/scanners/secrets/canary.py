@@ -32,11 +32,14 @@ def sample() -> str:
     return f"GITHUB_TOKEN={_token()}\n"
 
 
-def check(engines: tuple[str, ...], trivy: Path | None, workdir: Path, timeout: float) -> str:
-    """'' when every engine reported the sample, else why the status must fail.
+def check(
+    engines: tuple[str, ...], trivy: Path | None, workdir: Path, timeout: float
+) -> tuple[str, str]:
+    """('' or why the status must fail, trivy's version as its report names it).
 
     The sample is written to a private folder and never reaches the project's findings; the
-    engines run with exactly the configuration of the real scan.
+    engines run with exactly the configuration of the real scan. It runs on every scan, even
+    when every file's result comes from the cache: a broken engine is caught all the same.
     """
     folder = workdir / "canary"
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,12 +47,14 @@ def check(engines: tuple[str, ...], trivy: Path | None, workdir: Path, timeout: 
     (folder / CANARY_NAME).write_text(text, encoding="utf-8")
     read = {CANARY_NAME: text}
     found: list[Candidate] = []
+    version = ""
     if "trivy" in engines and trivy is not None:
         run = trivy_engine.run(trivy, folder, workdir / "canary-trivy", timeout)
         if run.error:
-            return f"trivy failed on its canary sample: {run.error}"
+            return f"trivy failed on its canary sample: {run.error}", ""
         outcome = trivy_engine.complete(run, read, trivy, workdir / "canary-trivy", timeout)
         found += outcome.candidates
+        version = run.version
     if "ours" in engines:
         found += generic.scan_text(CANARY_NAME, text)
     if "detect-secrets" in engines:
@@ -61,5 +66,5 @@ def check(engines: tuple[str, ...], trivy: Path | None, workdir: Path, timeout: 
         if engine in RULES and (engine, RULES[engine]) not in reported
     ]
     if not silent:
-        return ""
-    return "\n".join(f"{line} — the tool or its rules are broken" for line in silent)
+        return "", version
+    return "\n".join(f"{line} — the tool or its rules are broken" for line in silent), version

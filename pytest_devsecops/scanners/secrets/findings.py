@@ -51,7 +51,7 @@ def build(group: list[Candidate], scanner: str) -> Finding:
     in_history = bool(primary.commit)
     path = printable(primary.path)
     where = f"{path}@{primary.commit}" if in_history else path
-    salt = "\x1f".join((primary.path, kind, normalise_code(shown)))
+    salt = _salt(primary.path, kind, shown)
     marker = f"history\x1f{primary.commit}\x1f" if in_history else ""
     identity = f"{marker}{primary.path}\x1f{normalise_code(shown)}\x1f{secret_kdf(value, salt)}"
     engines = ", ".join(dict.fromkeys(f"{c.engine} ({printable(c.engine_rule)})" for c in group))
@@ -76,6 +76,21 @@ def build(group: list[Candidate], scanner: str) -> Finding:
         label=f"{where}:{primary.line}",
         details=tuple(details),
     )
+
+
+def holds(finding: Finding, value: str) -> bool:
+    """Whether `finding` (of the work tree) is about `value`, told by its KDF: no value kept.
+
+    Only findings with the same masked form (public prefix and length) cost a KDF run.
+    """
+    if not finding.title.endswith(f": {mask(value)}"):
+        return False
+    salt = _salt(finding.location.path, finding.rule, finding.snippet)
+    return finding.identity.rsplit("\x1f", 1)[-1] == secret_kdf(value, salt)
+
+
+def _salt(path: str, kind: str, shown: str) -> str:
+    return "\x1f".join((path, kind, normalise_code(shown)))
 
 
 def _overlap(first: str, second: str) -> bool:

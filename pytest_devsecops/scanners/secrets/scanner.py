@@ -7,20 +7,22 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ...core.finding import Coverage, ScanResult, Skipped
+from ...core.finding import Coverage, Finding, ScanResult, Skipped
 from ...core.redact import printable
+from ..cache import FileCache
 from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
-from . import canary, ds_engine, generic, history, trivy_engine
-from .files import FileSet, enumerate_files, read_text
+from . import canary, ds_engine, generic, history, reuse, trivy_engine
+from .files import decode, enumerate_files, read_text
 from .filters import dismissed
-from .findings import build, merge
+from .findings import build, holds, merge
 from .model import Candidate
 
+_UNREAD = "trivy did not read it (its coverage check found it missing)"
 ENGINES = {
     "auto": ("trivy", "ours"),
     "trivy": ("trivy",),
@@ -32,6 +34,19 @@ ENGINES = {
 def scan_file(relative: str, text: str, engines: tuple[str, ...]) -> list[Candidate]:
     """The per-file engines (ours) on one file's text: the seam for a content-hash cache."""
     return generic.scan_text(relative, text) if "ours" in engines else []
+
+
+@dataclasses.dataclass
+class _Tree:
+    """The work tree's findings (cached or fresh), what it covered and what it could not."""
+
+    scanned: list[str]
+    gaps: list[Skipped]
+    deliberate: tuple[Skipped, ...]
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    dismissed: Counter[str] = dataclasses.field(default_factory=Counter)
+    error: str = ""
+    trivy_version: str = ""
 
 
 @dataclasses.dataclass
@@ -65,7 +80,6 @@ class SecretsScanner:
 
     def scan(self, context: ScanContext) -> ScanResult:
         started = time.monotonic()
-        tool = " + ".join(self.engines)
         trivy_path, versions = None, {engine: "" for engine in self.engines}
         if "trivy" in self.engines:
             lookup = find_tool("trivy", self.trivy)
@@ -75,8 +89,8 @@ class SecretsScanner:
         if "detect-secrets" in self.engines:
             if not ds_engine.version():
                 return ScanResult(
-                    self.name, tool, "", error="detect-secrets is not installed",
-                    hint=ds_engine.INSTALL_HINT,
+                    self.name, " + ".join(self.engines), "",
+                    error="detect-secrets is not installed", hint=ds_engine.INSTALL_HINT,
                 )  # fmt: skip
             versions["detect-secrets"] = ds_engine.version()
         git = find_tool("git").path
@@ -84,53 +98,53 @@ class SecretsScanner:
         missing = [
             Skipped(context.relative(p), "does not exist") for p in context.paths if not p.exists()
         ]
-        fileset: list[FileSet] = []
-
-        def load() -> tuple[dict[str, str], list[Skipped]]:
-            listed = enumerate_files(context, git)
-            fileset.append(listed)
-            texts, unreadable = _read_all(context.root, listed.files)
-            return texts, [s for s in listed.skipped if not s.deliberate] + unreadable
-
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            # The canary's engines run beside the real pass: its trivy costs no extra wait.
+        key = reuse.key(self.engines, trivy_path, versions.get("detect-secrets", ""))
+        cache = FileCache.open(context.cache_dir, self.name, key, read=context.cache_read)
+        with ThreadPoolExecutor(max_workers=2) as beside:
+            # The canary runs on every scan, cache or not, beside the real work.
             canary_check = beside.submit(
                 canary.check, self.engines, trivy_path, context.workdir / "canary", context.timeout
             )
-            tree = self._pass(
-                context.root, load, trivy_path, context.workdir / "tree", context.timeout,
-                skip_dirs=context.excludes,
-            )  # fmt: skip
-            canary_failure = canary_check.result()
-        texts = tree.texts
+            # Nothing cached (a first run, --cache-clear): trivy reads the whole tree while
+            # this thread lists, reads and hashes it, so a cold run costs trivy, not trivy + us.
+            whole_tree = (
+                beside.submit(
+                    trivy_engine.run,
+                    trivy_path,
+                    context.root,
+                    context.workdir / "tree",
+                    context.timeout,
+                    context.excludes,
+                )
+                if trivy_path is not None and not cache.stored
+                else None
+            )
+            tree = self._tree(context, git, trivy_path, cache, whole_tree)
+            canary_failure, canary_trivy = canary_check.result()
         gaps = missing + tree.gaps
         errors = [tree.error] if tree.error else []
-        candidates = tree.candidates
         hint = "run the command above by hand to see trivy's own error" if tree.error else ""
         if canary_failure and not tree.error:
             errors.append(canary_failure)
             hint = "check the engines' install and configuration: they missed a known secret"
+        findings = tree.findings
+        reasons = tree.dismissed
         commits = 0
         if self.history_ref:
             past, past_hint, commits = self._history(context, git, trivy_path)
             hint = hint or past_hint
             errors += [past.error] if past.error else []
             gaps += past.gaps
-            current = {c.value for c in candidates}
+            kept = _kept(past.candidates, reasons)
             # A secret still in the files is reported there; history adds what was deleted.
-            candidates += [c for c in past.candidates if c.value not in current]
+            # The files' findings may come from the cache, which holds no value: compare by KDF.
+            kept = [c for c in kept if not any(holds(f, c.value) for f in findings)]
+            findings = findings + self._build(kept)
+        if not tree.error and not canary_failure:
+            # Only results of engines that proved themselves on the canary are kept for reuse.
+            cache.save(tree.scanned)
         if trivy_path is not None:
-            versions["trivy"] = tree.trivy_version
-        kept, reasons = [], Counter[str]()
-        for candidate in candidates:
-            reason = dismissed(candidate)
-            if reason:
-                reasons[reason] += 1
-            else:
-                kept.append(candidate)
-        # scrypt releases the GIL: derive the findings' identities on every core.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            findings = tuple(pool.map(lambda group: build(group, self.name), merge(kept)))
+            versions["trivy"] = tree.trivy_version or canary_trivy
         notes = [
             f"{count} look-alike(s) dismissed: {why}" for why, count in sorted(reasons.items())
         ]
@@ -138,19 +152,102 @@ class SecretsScanner:
             notes.append(
                 f"history {printable(self.history_ref)}..HEAD: {commits} commit(s) scanned"
             )
-        deliberate = tuple(skip for skip in fileset[0].skipped if skip.deliberate)
+        notes += cache.notes
+        if cache.enabled:
+            notes.append(f"{cache.hits} of {len(tree.scanned)} files from the result cache")
         return ScanResult(
             self.name,
             # One name for the engines that ran, each with its version: "trivy 0.76.0 + ours".
             " + ".join(f"{name} {version}".strip() for name, version in versions.items()),
             "",
-            findings,
-            Coverage(requested, tuple(sorted(texts)), tuple(gaps) + deliberate),
+            tuple(findings),
+            Coverage(requested, tuple(tree.scanned), tuple(gaps) + tree.deliberate),
             error="\n".join(errors),
             hint=hint if errors else "",
             notes=tuple(notes),
             duration=time.monotonic() - started,
         )
+
+    def _tree(
+        self,
+        context: ScanContext,
+        git: Path | None,
+        trivy: Path | None,
+        cache: FileCache,
+        whole_tree: Future[trivy_engine.TrivyRun] | None,
+    ) -> _Tree:
+        """The work tree: unchanged files from the cache, the others through the engines.
+
+        trivy reads either the whole tree (`whole_tree`, started when nothing was cached) or
+        only the changed files, staged at their relative paths; with none changed it is not
+        started at all. Each file's findings are built (masked, KDF-identified) before they
+        are cached: the cache never sees a candidate, which holds the plaintext value.
+        """
+        listed = enumerate_files(context, git)
+        contents = listed.contents
+        result = _Tree(
+            scanned=sorted(contents),
+            gaps=[s for s in listed.skipped if not s.deliberate],
+            deliberate=tuple(s for s in listed.skipped if s.deliberate),
+        )
+        digests = {name: cache.digest(data) for name, data in contents.items()}
+        per_file: dict[str, list[Finding]] = {}
+        fresh: dict[str, str] = {}
+        for name, data in contents.items():
+            stored = reuse.unpack(cache.get(name, digests[name])) if cache.stored else None
+            if stored is None:
+                fresh[name] = decode(data)
+            else:
+                per_file[name], dismissed_here = stored
+                result.dismissed.update(dismissed_here)
+        candidates: list[Candidate] = []
+        for name, text in fresh.items():
+            candidates += scan_file(name, text, self.engines)
+        unread: set[str] = set()
+        if trivy is not None and (fresh or whole_tree is not None):
+            work = context.workdir / "tree"
+            if whole_tree is not None:
+                first = whole_tree.result()
+            else:
+                staged = context.workdir / "changed"
+                trivy_engine.stage(staged, {name: contents[name] for name in fresh})
+                first = trivy_engine.run(trivy, staged, work, context.timeout, context.excludes)
+            outcome = trivy_engine.complete(first, fresh, trivy, work, context.timeout)
+            if outcome.error:
+                result.error = outcome.error
+            else:
+                candidates += outcome.candidates
+                result.trivy_version = outcome.version
+                unread = {n for n in trivy_engine.expected(fresh) if n not in outcome.scanned}
+                result.gaps += [Skipped(printable(n), _UNREAD) for n in sorted(unread)]
+        if "detect-secrets" in self.engines and fresh and not result.error:
+            candidates += ds_engine.scan(context.root, fresh, fresh)
+        dismissed_by_file: dict[str, Counter[str]] = {name: Counter() for name in fresh}
+        kept = []
+        for candidate in candidates:
+            reason = dismissed(candidate)
+            if reason:
+                dismissed_by_file.setdefault(candidate.path, Counter())[reason] += 1
+            else:
+                kept.append(candidate)
+        for finding in self._build(kept):
+            per_file.setdefault(finding.location.path, []).append(finding)
+        for name in fresh:
+            result.dismissed.update(dismissed_by_file[name])
+            if not result.error and name not in unread:
+                cache.put(
+                    name,
+                    digests[name],
+                    reuse.entry(per_file.get(name, []), dismissed_by_file[name]),
+                )
+        # The order of a scan without the cache: by file, then as merged within the file.
+        result.findings = [f for name in sorted(per_file) for f in per_file[name]]
+        return result
+
+    def _build(self, candidates: list[Candidate]) -> list[Finding]:
+        # scrypt releases the GIL: derive the findings' identities on every core.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return list(pool.map(lambda group: build(group, self.name), merge(candidates)))
 
     def _pass(
         self,
@@ -161,7 +258,7 @@ class SecretsScanner:
         timeout: float,
         skip_dirs: tuple[str, ...] = (),
     ) -> _Pass:
-        """trivy (a child process) runs on `root` while this thread lists, reads and scans."""
+        """The history pass (never cached): trivy runs on `root` while this thread reads it."""
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = (
                 pool.submit(trivy_engine.run, trivy, root, workdir, timeout, skip_dirs)
@@ -219,6 +316,18 @@ class SecretsScanner:
         result.candidates = [_from_history(c) for c in result.candidates]
         result.gaps = [dataclasses.replace(g, target=f"history {g.target}") for g in result.gaps]
         return result, "", past.commits
+
+
+def _kept(candidates: list[Candidate], reasons: Counter[str]) -> list[Candidate]:
+    """The candidates no filter dismisses; each dismissal is counted in `reasons`."""
+    kept = []
+    for candidate in candidates:
+        reason = dismissed(candidate)
+        if reason:
+            reasons[reason] += 1
+        else:
+            kept.append(candidate)
+    return kept
 
 
 def _read_all(root: Path, names: Iterable[str]) -> tuple[dict[str, str], list[Skipped]]:
