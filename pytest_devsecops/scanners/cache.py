@@ -52,6 +52,7 @@ class FileCache:
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
         self._trusted_before = 0  # stat signatures of files changed before this time (ns)
+        self._dirty = False  # something to write: a new result, a new or racy signature
         self.hits = 0
         self.notes: list[str] = []
 
@@ -104,6 +105,7 @@ class FileCache:
         if entry is None or entry[2] != stat_signature(info):
             return None
         if max(info.st_mtime_ns, info.st_ctime_ns) >= self._trusted_before:
+            self._dirty = True  # written again now, the signature will be trusted next time
             return None  # racily clean: read it again
         return str(entry[0])
 
@@ -123,17 +125,21 @@ class FileCache:
             return None
         self.hits += 1
         self._new[rel] = [digest, entry[1], signature or []]
+        self._dirty = self._dirty or self._new[rel][2] != entry[2]
         return entry[1]
 
     def put(self, rel: str, digest: str, value: Any, signature: list[int] | None = None) -> None:
         """Store `rel`'s result; with the stat `signature` taken *before* its bytes were read."""
         self._new[rel] = [digest, value, signature or []]
+        self._dirty = True
 
     def save(self, current: Iterable[str]) -> None:
         """Keep the results of this run's files only: deleted files drop out."""
         if self.path is None:
             return
         entries = {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
+        if not self._dirty and entries.keys() == self._old.keys():
+            return  # every file answered by its unchanged signature: the file on disk is current
         if len(entries) > MAX_ENTRIES:
             self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
             return
