@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,58 @@ def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     cache.save(["a.py"])
     assert not (tmp_path / "bandit.cache").exists()
     assert "exceed" in cache.notes[0]
+
+
+def _stored_by_stat(folder: Path, files: dict[str, Path], racy: bool = False) -> FileCache:
+    cache = FileCache.open(folder, "bandit", KEY)
+    for rel, path in files.items():
+        digest, signature = cache.file_digest(rel, path)
+        cache.put(rel, digest, {"results": [rel]}, signature)
+    if not racy:
+        # The change time cannot be set back: write the cache as if a few seconds later.
+        real = time.time_ns
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
+            cache.save(files)
+    else:
+        cache.save(files)
+    return FileCache.open(folder, "bandit", KEY)
+
+
+def test_an_unchanged_file_is_recognised_by_its_stat_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    cache = _stored_by_stat(tmp_path / "cache", {"a.py": source})
+
+    def no_reading(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    digest, _signature = cache.file_digest("a.py", source)
+    assert cache.get("a.py", digest) == {"results": ["a.py"]}
+
+
+def test_a_rewrite_with_the_same_size_and_a_forged_mtime_is_read_again(tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    before = source.stat()
+    cache = _stored_by_stat(tmp_path / "cache", {"a.py": source})
+    source.write_text("x = 2\n")  # same size
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime, new ctime
+    digest, _signature = cache.file_digest("a.py", source)
+    assert cache.get("a.py", digest) is None
+
+
+def test_a_file_changed_just_before_the_cache_was_written_is_read_again(tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    cache = _stored_by_stat(tmp_path / "cache", {"a.py": source}, racy=True)
+    info = source.stat()
+    assert cache.known_digest("a.py", info) is None  # racily clean: not trusted by stat
+    digest, _signature = cache.file_digest("a.py", source)  # ... but the bytes still match
+    assert cache.get("a.py", digest) == {"results": ["a.py"]}
 
 
 def test_no_folder_means_no_cache(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from ..core.finding import Skipped
 from ..core.redact import mask_string_literals, tail
 from . import bandit_canary, process
-from .cache import FileCache, file_digest
+from .cache import FileCache
 
 # Rules whose flagged line carries the secret itself: never let it reach a title, a snippet,
 # a fingerprint input or the result cache.
@@ -55,14 +55,14 @@ def scan_files(
 ) -> Scanned:
     """Reports of unchanged files from the cache, of the others from bandit's children."""
     scanned = Scanned()
-    to_scan, digests = [], {}
+    to_scan, digests, signatures = [], {}, {}
     for rel, path in files:
         try:
-            digests[rel] = file_digest(path)
+            digests[rel], signatures[rel] = cache.file_digest(rel, path)
         except OSError:
             to_scan.append((rel, path))
             continue
-        cached = cache.get(rel, digests[rel])
+        cached = cache.get(rel, digests[rel], signatures[rel])
         if cached is None:
             to_scan.append((rel, path))
         else:
@@ -76,7 +76,7 @@ def scan_files(
             continue
         scanned.reports[rel] = _storable(report)
         if rel in digests and not merged.failures:
-            cache.put(rel, digests[rel], scanned.reports[rel])
+            cache.put(rel, digests[rel], scanned.reports[rel], signatures[rel])
     return scanned
 
 

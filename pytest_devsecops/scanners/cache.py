@@ -1,10 +1,13 @@
 """A per-file result cache for scanners: reuse what a file's exact content already produced.
 
-A result is reused only for the same path, the same bytes (SHA-256), the same tool version and
-configuration (the scanner's `key`) and the same pytest-devsecops version. The cache lives in
-pytest's cache folder, which is inside the repository and so may be planted by a pull request:
-every cache file is signed with a key kept outside the repository (in the user's cache folder),
-and anything unsigned, corrupt, foreign or too big is ignored with a note and rebuilt.
+A result is reused only for the same path, the same bytes (a keyed SHA-256), the same tool
+version and configuration (the scanner's `key`) and the same pytest-devsecops version. As git's
+index does, a file whose size, times, inode and device are those recorded with its digest is not
+read again, unless it changed too close to when the cache was written to tell ("racily clean").
+The cache lives in pytest's cache folder, which is inside the repository and so may be planted
+by a pull request: every cache file is signed with a key kept outside the repository (in the
+user's cache folder), and anything unsigned, corrupt, foreign or too big is ignored with a note
+and rebuilt.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,14 +25,21 @@ from typing import Any
 from .. import __version__
 from ..core import atomic
 
-FORMAT = 1
+FORMAT = 2  # 2: keyed digests, and each file's stat signature beside its digest
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 200_000
+# A file changed less than this before the cache was written may have changed again within the
+# same timestamp tick (coarse on some file systems): its stat signature is not trusted.
+RACY_NS = 2_000_000_000
 
 
-def file_digest(path: Path) -> str:
-    """The SHA-256 of a file's bytes (raises OSError when it cannot be read)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def stat_signature(info: os.stat_result) -> list[int]:
+    """What must be unchanged for a file's recorded digest to still hold without reading it.
+
+    The change time (ctime) cannot be set from user space, so a file rewritten with its old
+    size and a forged modification time still shows as changed.
+    """
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
 
 
 class FileCache:
@@ -40,6 +51,8 @@ class FileCache:
         self._secret = secret
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
+        self._trusted_before = 0  # stat signatures of files changed before this time (ns)
+        self._dirty = False  # something to write: a new result, a new or racy signature
         self.hits = 0
         self.notes: list[str] = []
 
@@ -86,28 +99,54 @@ class FileCache:
         """
         return hmac.digest(self._secret, data, "sha256").hex()
 
-    def get(self, rel: str, digest: str) -> Any | None:
+    def known_digest(self, rel: str, info: os.stat_result) -> str | None:
+        """`rel`'s recorded digest when `info` shows the file unchanged since; else None."""
+        entry = self._old.get(rel)
+        if entry is None or entry[2] != stat_signature(info):
+            return None
+        if max(info.st_mtime_ns, info.st_ctime_ns) >= self._trusted_before:
+            self._dirty = True  # written again now, the signature will be trusted next time
+            return None  # racily clean: read it again
+        return str(entry[0])
+
+    def file_digest(self, rel: str, path: Path) -> tuple[str, list[int]]:
+        """`path`'s digest, from its stat signature when that is known, else from its bytes;
+        with the signature to store beside it (raises OSError when it cannot be read)."""
+        info = os.stat(path)
+        known = self.known_digest(rel, info)
+        if known is not None:
+            return known, stat_signature(info)
+        return self.digest(path.read_bytes()), stat_signature(info)
+
+    def get(self, rel: str, digest: str, signature: list[int] | None = None) -> Any | None:
         """The stored result of `rel` with content `digest`, or None."""
         entry = self._old.get(rel)
         if entry is None or entry[0] != digest:
             return None
         self.hits += 1
-        self._new[rel] = entry
+        self._new[rel] = [digest, entry[1], signature or []]
+        self._dirty = self._dirty or self._new[rel][2] != entry[2]
         return entry[1]
 
-    def put(self, rel: str, digest: str, value: Any) -> None:
-        self._new[rel] = [digest, value]
+    def put(self, rel: str, digest: str, value: Any, signature: list[int] | None = None) -> None:
+        """Store `rel`'s result; with the stat `signature` taken *before* its bytes were read."""
+        self._new[rel] = [digest, value, signature or []]
+        self._dirty = True
 
     def save(self, current: Iterable[str]) -> None:
         """Keep the results of this run's files only: deleted files drop out."""
         if self.path is None:
             return
         entries = {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
+        if not self._dirty and entries.keys() == self._old.keys():
+            return  # every file answered by its unchanged signature: the file on disk is current
         if len(entries) > MAX_ENTRIES:
             self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
             return
+        written = time.time_ns() - RACY_NS
         payload = json.dumps(
-            {"format": FORMAT, "key": self.key, "entries": entries}, separators=(",", ":")
+            {"format": FORMAT, "key": self.key, "written": written, "entries": entries},
+            separators=(",", ":"),
         ).encode()
         if len(payload) > MAX_BYTES:
             self.notes.append(f"result cache not written: it would exceed {MAX_BYTES >> 20} MiB")
@@ -151,11 +190,16 @@ class FileCache:
             self._ignored("it was made for another tool version or configuration")
             return
         entries = content.get("entries")
+        written = content.get("written")
+        self._trusted_before = written if isinstance(written, int) else 0
         if isinstance(entries, dict):
             self._old = {
                 rel: entry
                 for rel, entry in entries.items()
-                if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                if isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[2], list)
             }
 
     def _ignored(self, why: str) -> None:

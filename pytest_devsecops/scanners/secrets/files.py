@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ...core.finding import Skipped
 from ...core.redact import printable
 from .. import process
+from ..cache import stat_signature
 from ..interface import ScanContext
 
 MAX_BYTES = 5 * 1024 * 1024  # larger files are data dumps, not configuration: listed as skipped
@@ -25,13 +26,23 @@ class FileSet:
     skipped: tuple[Skipped, ...]
     source: str  # "git" or "walk": how the candidates were listed
     contents: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
+    # Files the result cache recognised by their stat signature: not read (name -> digest).
+    known: dict[str, str] = dataclasses.field(default_factory=dict)
+    signatures: dict[str, list[int]] = dataclasses.field(default_factory=dict, repr=False)
 
 
-def enumerate_files(context: ScanContext, git: Path | None) -> FileSet:
+# Given a file's name and lstat, its digest when the cache knows it unchanged, else None.
+Recognise = Callable[[str, os.stat_result], "str | None"]
+
+
+def enumerate_files(
+    context: ScanContext, git: Path | None, recognise: Recognise | None = None
+) -> FileSet:
     """The text files under `context.paths`, minus excludes, binaries and oversized files.
 
-    Each file is opened once: the bytes read to tell text from binary are the bytes hashed
-    for the result cache and scanned (an unchanged rerun costs one lstat and one read a file).
+    Each file is opened at most once: the bytes read to tell text from binary are the bytes
+    hashed for the result cache and scanned. A file `recognise` knows unchanged by its stat
+    signature is not opened at all (an unchanged rerun costs one lstat a file).
     """
     candidates, source, error = _git_files(context, git) if git else ([], "walk", "")
     if error:
@@ -39,17 +50,18 @@ def enumerate_files(context: ScanContext, git: Path | None) -> FileSet:
     if source == "walk":
         candidates = sorted(set(_walk(context)))
     root = str(context.root)
-    contents: dict[str, bytes] = {}
+    listed = FileSet((), (), source)
     skipped: list[Skipped] = []
     for relative in candidates:
         if _excluded(relative, context.excludes):
             continue
-        data, reason, deliberate = _load(os.path.join(root, relative))
-        if data is None:
+        data, reason, deliberate = load(listed, relative, os.path.join(root, relative), recognise)
+        if data is None and reason:
             skipped.append(Skipped(printable(relative), reason, deliberate))
-        else:
-            contents[relative] = data
-    return FileSet(tuple(contents), tuple(skipped), source, contents)
+        elif data is not None:
+            listed.contents[relative] = data
+    names = tuple(sorted({*listed.contents, *listed.known}))
+    return dataclasses.replace(listed, files=names, skipped=tuple(skipped))
 
 
 def read_text(path: Path) -> str:
@@ -120,8 +132,11 @@ def _excluded(relative: str, excludes: tuple[str, ...]) -> bool:
     return any(part in excludes for part in parts[:-1]) or relative in excludes
 
 
-def _load(path: str) -> tuple[bytes | None, str, bool]:
-    """(bytes, '', _) for a scannable file; else (None, why, whether skipping it is by design)."""
+def load(
+    listed: FileSet, relative: str, path: str, recognise: Recognise | None = None
+) -> tuple[bytes | None, str, bool]:
+    """(bytes, '', _) for a scannable file; (None, '', _) for one `recognise` knew unchanged
+    (recorded in `listed.known`); else (None, why, whether skipping it is by design)."""
     try:
         info = os.lstat(path)
     except OSError as exc:
@@ -136,6 +151,11 @@ def _load(path: str) -> tuple[bytes | None, str, bool]:
             f"over the {MAX_BYTES // (1024 * 1024)} MiB size cap ({info.st_size} bytes)",
             True,
         )
+    listed.signatures[relative] = stat_signature(info)  # taken before the bytes are read
+    digest = recognise(relative, info) if recognise is not None else None
+    if digest is not None:
+        listed.known[relative] = digest
+        return None, "", False
     try:
         data = read_if_text(path)
     except OSError as exc:

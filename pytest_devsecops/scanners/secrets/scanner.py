@@ -17,7 +17,7 @@ from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
 from . import canary, ds_engine, generic, history, reuse, trivy_engine
-from .files import decode, enumerate_files, read_text
+from .files import decode, enumerate_files, load, read_text
 from .filters import dismissed
 from .findings import build, holds, merge
 from .model import Candidate
@@ -183,23 +183,39 @@ class SecretsScanner:
         started at all. Each file's findings are built (masked, KDF-identified) before they
         are cached: the cache never sees a candidate, which holds the plaintext value.
         """
-        listed = enumerate_files(context, git)
+        listed = enumerate_files(context, git, cache.known_digest if cache.stored else None)
         contents = listed.contents
         result = _Tree(
-            scanned=sorted(contents),
+            scanned=list(listed.files),
             gaps=[s for s in listed.skipped if not s.deliberate],
             deliberate=tuple(s for s in listed.skipped if s.deliberate),
         )
         digests = {name: cache.digest(data) for name, data in contents.items()}
+        digests.update(listed.known)
+        signatures = listed.signatures
         per_file: dict[str, list[Finding]] = {}
         fresh: dict[str, str] = {}
-        for name, data in contents.items():
-            stored = reuse.unpack(cache.get(name, digests[name])) if cache.stored else None
-            if stored is None:
-                fresh[name] = decode(data)
-            else:
+        for name in listed.files:
+            stored = None
+            if cache.stored:
+                stored = reuse.unpack(cache.get(name, digests[name], signatures.get(name)))
+            if stored is not None:
                 per_file[name], dismissed_here = stored
                 result.dismissed.update(dismissed_here)
+                continue
+            if name not in contents:  # known by its stat, but its entry is unusable: read it
+                data, reason, deliberate = load(listed, name, str(context.root / name))
+                if data is None:
+                    result.scanned.remove(name)
+                    skip = Skipped(printable(name), reason or "cannot be read", deliberate)
+                    if deliberate:
+                        result.deliberate += (skip,)
+                    else:
+                        result.gaps.append(skip)
+                    continue
+                contents[name] = data
+                digests[name] = cache.digest(data)
+            fresh[name] = decode(contents[name])
         candidates: list[Candidate] = []
         for name, text in fresh.items():
             candidates += scan_file(name, text, self.engines)
@@ -239,6 +255,7 @@ class SecretsScanner:
                     name,
                     digests[name],
                     reuse.entry(per_file.get(name, []), dismissed_by_file[name]),
+                    signatures.get(name),
                 )
         # The order of a scan without the cache: by file, then as merged within the file.
         result.findings = [f for name in sorted(per_file) for f in per_file[name]]
