@@ -102,13 +102,15 @@ class SecurityRun:
         data = runner.to_data(self.scan)  # built once: for the listing cache and the workers
         if cache is not None:  # what --collect-only shows next time, without scanning
             listing.remember(cache, data)
-        if _distributed(self.config):
-            runner.save(data, self.results_path)
+        if settings.update_baseline:
+            self._update_baseline()
         if self.changes is not None:
             since_path = self.results_path.with_name("since.json")
             since_path.write_text(json.dumps(self.changes.to_dict()), encoding="utf-8")
-        if settings.update_baseline:
-            self._update_baseline()
+        if _distributed(self.config):
+            # Written last, renamed into place: the workers' signal that the baseline and
+            # since.json they read next are this session's.
+            runner.save(data, self.results_path)
         self._decide()
         if settings.fix:
             from .scanners.dependencies.fix import fix_pins
@@ -146,6 +148,8 @@ class SecurityRun:
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         self.scan = runner.load(path)
+        if self.settings.update_baseline:  # the controller has just rewritten it
+            self.baseline = load_baseline(self.settings.baseline)
         if path.with_name("since.json").is_file():
             data = json.loads(path.with_name("since.json").read_text(encoding="utf-8"))
             self.changes = ChangeSet.from_dict(data)
