@@ -23,7 +23,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -128,7 +127,7 @@ def serve(name: str) -> None:
 
 @contextlib.contextmanager
 def fresh_app(name: str) -> Iterator[str]:
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    child = subprocess.Popen(
         [sys.executable, __file__, "--serve", name],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -145,7 +144,8 @@ def fresh_app(name: str) -> Iterator[str]:
 def our_options(name: str) -> DastOptions:
     options = DastOptions(active=True, max_seconds=600, max_pages=200)
     if name == "flask_shop":
-        login = LoginConfig("/login", username_env="HELDOUT_USER", password_env="HELDOUT_PASSWORD")
+        # names of environment variables, not credentials
+        login = LoginConfig("/login", username_env="HELDOUT_USER", password_env="HELDOUT_PASSWORD")  # noqa: S106
         return dataclasses.replace(options, auth=AuthConfig(login=login))
     if name == "json_api":
         import json_api
@@ -158,7 +158,10 @@ def our_options(name: str) -> DastOptions:
 def ours(name: str) -> tuple[float, list[tuple[str, str, str]], str]:
     import flask_shop
 
-    os.environ["HELDOUT_USER"], os.environ["HELDOUT_PASSWORD"] = flask_shop.USER, flask_shop.PASSWORD
+    os.environ["HELDOUT_USER"], os.environ["HELDOUT_PASSWORD"] = (
+        flask_shop.USER,
+        flask_shop.PASSWORD,
+    )
     with fresh_app(name) as base:
         started = time.perf_counter()
         report = BuiltinEngine().scan(resolve_scope(base), base + "/", our_options(name))
@@ -199,7 +202,7 @@ def wapiti(executable: str, name: str, work: Path) -> tuple[float, list[tuple[st
             command += ["--swagger", base + "/openapi.json",
                         "-H", f"Authorization: Bearer {json_api.TOKEN}"]  # fmt: skip
         started = time.perf_counter()
-        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=1200)  # noqa: S603
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=1200)
         elapsed = time.perf_counter() - started
     data: dict[str, Any] = json.loads(output.read_text()) if output.exists() else {}
     found = []

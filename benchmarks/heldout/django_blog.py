@@ -22,11 +22,13 @@ PAGES = {
     "index.html": """{% extends "layout.html" %}{% block content %}<ul>
 {% for prefix in prefixes %}
 <li><a href="{{ prefix }}/post/?id=1">post</a> <a href="{{ prefix }}/entry/2/">entry</a>
-<a href="{{ prefix }}/archive/?year=2024">archive</a> <a href="{{ prefix }}/search/?q=django">search</a>
+<a href="{{ prefix }}/archive/?year=2024">archive</a>
+<a href="{{ prefix }}/search/?q=django">search</a>
 <a href="{{ prefix }}/tag/?t=python">tag</a> <a href="{{ prefix }}/author/?site=%2F">author</a>
 <a href="{{ prefix }}/comments/">comments</a> <a href="{{ prefix }}/greet/?name=reader">greet</a>
 <a href="{{ prefix }}/out/?url=%2F">out</a> <a href="{{ prefix }}/bounce/?next=%2F">bounce</a>
-<a href="{{ prefix }}/export/?fmt=csv">export</a> <a href="{{ prefix }}/feed/?source=%2Ffeed.xml">feed</a>
+<a href="{{ prefix }}/export/?fmt=csv">export</a>
+<a href="{{ prefix }}/feed/?source=%2Ffeed.xml">feed</a>
 <a href="{{ prefix }}/attachment/?name=intro.txt">attachment</a></li>
 {% endfor %}</ul>{% endblock %}""",
     "post.html": """{% extends "layout.html" %}{% block content %}{% for p in posts %}
@@ -65,7 +67,12 @@ if not settings.configured:
             "django.middleware.csrf.CsrfViewMiddleware",
         ],
         INSTALLED_APPS=[],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(tempfile.mkdtemp(prefix="blog-"), "db.sqlite3")}},
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": os.path.join(tempfile.mkdtemp(prefix="blog-"), "db.sqlite3"),
+            }
+        },
         TEMPLATES=[
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -113,7 +120,9 @@ def post(request: HttpRequest) -> HttpResponse:
 
 def safe_post(request: HttpRequest) -> HttpResponse:
     ident = request.GET.get("id", "1")
-    return render(request, "post.html", {"posts": _rows("SELECT * FROM posts WHERE id = %s", (ident,))})
+    return render(
+        request, "post.html", {"posts": _rows("SELECT * FROM posts WHERE id = %s", (ident,))}
+    )
 
 
 # 2. numeric SQL injection in a path segment
@@ -122,14 +131,16 @@ def entry(request: HttpRequest, ident: str) -> HttpResponse:
 
 
 def safe_entry(request: HttpRequest, ident: str) -> HttpResponse:
-    return render(request, "post.html", {"posts": _rows("SELECT * FROM posts WHERE id = %s", (ident,))})
+    return render(
+        request, "post.html", {"posts": _rows("SELECT * FROM posts WHERE id = %s", (ident,))}
+    )
 
 
 # 3. boolean-blind numeric SQL injection (errors swallowed)
 def archive(request: HttpRequest) -> HttpResponse:
     try:
         posts = _rows(f"SELECT * FROM posts WHERE year = {request.GET.get('year', '2024')}")  # noqa: S608
-    except Exception:  # noqa: BLE001
+    except Exception:
         posts = []
     return render(request, "post.html", {"posts": posts})
 
@@ -192,7 +203,9 @@ def greet(request: HttpRequest) -> HttpResponse:
 
 
 def safe_greet(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(Template("<p>Hello {{ n }}</p>").render(Context({"n": request.GET.get("name", "")})))
+    return HttpResponse(
+        Template("<p>Hello {{ n }}</p>").render(Context({"n": request.GET.get("name", "")}))
+    )
 
 
 # 9. open redirect through <meta http-equiv="refresh">
@@ -227,7 +240,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 def safe_export(request: HttpRequest) -> HttpResponse:
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         ["/bin/echo", "exporting posts as", request.GET.get("fmt", "csv")],
         capture_output=True, text=True, timeout=10,
     )  # fmt: skip
@@ -242,7 +255,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     try:
         with urllib.request.urlopen(source, timeout=3) as answer:  # noqa: S310
             text = answer.read(2000).decode("utf-8", "replace")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         text = f"could not fetch: {exc}"
     return render(request, "text.html", {"text": text})
 

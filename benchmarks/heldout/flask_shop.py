@@ -14,7 +14,7 @@ from flask import Flask, abort, redirect, render_template, request, session, url
 from jinja2 import DictLoader
 from markupsafe import Markup
 
-USER, PASSWORD = "clerk", "tr0ub4dor"  # noqa: S105 - a benchmark app's fixed test account
+USER, PASSWORD = "clerk", "tr0ub4dor"
 FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "files")
 
 TEMPLATES = {
@@ -86,7 +86,7 @@ def _db() -> sqlite3.Connection:
     return db
 
 
-def create_app() -> Flask:  # noqa: C901 - one app, many small routes
+def create_app() -> Flask:
     app = Flask(__name__)
     app.secret_key = secrets.token_hex(16)
     app.jinja_loader = DictLoader(TEMPLATES)  # type: ignore[assignment]
@@ -124,10 +124,7 @@ def create_app() -> Flask:  # noqa: C901 - one app, many small routes
         if request.method == "POST":
             if request.form.get("csrf_token") != session.get("csrf"):
                 abort(403)
-            if (
-                request.form.get("username") == USER
-                and request.form.get("password") == PASSWORD
-            ):
+            if request.form.get("username") == USER and request.form.get("password") == PASSWORD:
                 session["user"] = USER
                 return redirect(url_for("home"))
             error = "wrong user or password"
@@ -228,7 +225,9 @@ def create_app() -> Flask:  # noqa: C901 - one app, many small routes
             reviews.append(request.form.get("review", ""))
             del reviews[:-20]
         return render_template(
-            "reviews.html", reviews=[Markup(text) for text in reviews], csrf=csrf()  # noqa: S704
+            "reviews.html",
+            reviews=[Markup(text) for text in reviews],  # noqa: S704 - the planted stored XSS
+            csrf=csrf(),
         )
 
     @app.route("/safe/reviews", methods=["GET", "POST"])
@@ -258,7 +257,7 @@ def create_app() -> Flask:  # noqa: C901 - one app, many small routes
         source += "</p>{% endblock %}"
         try:
             return app.jinja_env.from_string(source).render(session=session)
-        except Exception as exc:  # noqa: BLE001 - the page shows the template error
+        except Exception as exc:
             return f"<p>template error: {type(exc).__name__}</p>", 500
 
     @app.route("/safe/preview")
@@ -301,7 +300,7 @@ def create_app() -> Flask:  # noqa: C901 - one app, many small routes
         output = ""
         if request.method == "POST":
             sku = request.form.get("sku", "")
-            done = subprocess.run(  # noqa: S603
+            done = subprocess.run(
                 ["/bin/echo", "checking stock for", sku], capture_output=True, text=True
             )
             output = done.stdout
@@ -321,6 +320,8 @@ def create_app() -> Flask:  # noqa: C901 - one app, many small routes
     @app.route("/safe/coupon")
     def safe_coupon() -> Any:
         rows = query("SELECT percent FROM coupons WHERE code = ?", (request.args.get("code", ""),))
-        return render_template("text.html", text=f"{rows[0][0]} % off" if rows else "unknown coupon")
+        return render_template(
+            "text.html", text=f"{rows[0][0]} % off" if rows else "unknown coupon"
+        )
 
     return app

@@ -48,7 +48,11 @@ def _sql(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 def _error(exc: Exception, status: int = 500) -> Reply:
     """Like many APIs in debug mode: the exception's type and message go back to the client."""
-    return status, {"error": type(exc).__module__ + "." + type(exc).__name__, "detail": str(exc)}, []
+    return (
+        status,
+        {"error": type(exc).__module__ + "." + type(exc).__name__, "detail": str(exc)},
+        [],
+    )
 
 
 # 1. numeric SQL injection in a path segment
@@ -121,7 +125,7 @@ def diagnose(ident: str, q: dict[str, str], body: Any) -> Reply:
 
 def safe_diagnose(ident: str, q: dict[str, str], body: Any) -> Reply:
     host = str((body or {}).get("host", "")) if isinstance(body, dict) else ""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         ["/bin/echo", "resolving", host], capture_output=True, text=True, timeout=10
     )
     return 200, {"output": done.stdout}, []
@@ -132,7 +136,7 @@ def render(ident: str, q: dict[str, str], body: Any) -> Reply:
     greeting = str((body or {}).get("greeting", "")) if isinstance(body, dict) else ""
     try:
         return 200, {"text": Environment().from_string("Mail: " + greeting).render()}, []  # noqa: S701
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _error(exc, 400)
 
 
@@ -165,7 +169,7 @@ def webhook(ident: str, q: dict[str, str], body: Any) -> Reply:
     try:
         with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310
             return 200, {"status": answer.status}, []
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return 502, {"error": str(exc)[:200]}, []
 
 
@@ -193,7 +197,7 @@ def import_xml(ident: str, q: dict[str, str], body: Any) -> Reply:
     parser.setContentHandler(handler)
     try:
         parser.parse(io.BytesIO(body if isinstance(body, bytes) else b""))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _error(exc, 400)
     return 200, {"imported": "".join(handler.text)[:2000]}, []
 
@@ -204,7 +208,7 @@ def safe_import_xml(ident: str, q: dict[str, str], body: Any) -> Reply:
     parser.setContentHandler(handler)
     try:
         parser.parse(io.BytesIO(body if isinstance(body, bytes) else b""))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return 400, {"error": "bad xml"}, []
     return 200, {"imported": "".join(handler.text)[:2000]}, []
 
@@ -224,12 +228,26 @@ def safe_role(ident: str, q: dict[str, str], body: Any) -> Reply:
     return 200, {"roles": [str(r) for r in found]}, []  # type: ignore[union-attr]
 
 
-# 11. LDAP filter injection (a small filter parser with the messages of a real directory)
+# 11. LDAP filter injection (a small filter check with the error of a real directory library)
+def _valid_filter(text: str) -> bool:
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if text[index + 1 : index + 2] == ")":
+                return False  # an empty component
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 def directory(ident: str, q: dict[str, str], body: Any) -> Reply:
-    ldap_filter = f"(&(objectClass=person)(cn={q.get('cn', 'ada')}))"
-    if ldap_filter.count("(") != ldap_filter.count(")") or ")(" in ldap_filter[19:-2]:
+    value = q.get("cn", "ada")
+    if not _valid_filter(f"(&(objectClass=person)(cn={value}))"):
         return 500, {"error": "ldap3.core.exceptions.LDAPInvalidFilterError", "filter": "bad"}, []
-    wanted = re.escape(q.get("cn", "ada")).replace(r"\*", ".*")
+    wanted = re.escape(value).replace(r"\*", ".*")
     return 200, [p for p in _PEOPLE if re.fullmatch(wanted, p["cn"])], []
 
 
@@ -251,17 +269,21 @@ def safe_export(ident: str, q: dict[str, str], body: Any) -> Reply:
 
 # 13. reflected XSS: an HTML preview of a message
 def preview(ident: str, q: dict[str, str], body: Any) -> Reply:
-    return 200, f"<html><body><h1>{q.get('subject', '')}</h1></body></html>", [
-        ("Content-Type", "text/html; charset=utf-8")
-    ]
+    return (
+        200,
+        f"<html><body><h1>{q.get('subject', '')}</h1></body></html>",
+        [("Content-Type", "text/html; charset=utf-8")],
+    )
 
 
 def safe_preview(ident: str, q: dict[str, str], body: Any) -> Reply:
     import html
 
-    return 200, f"<html><body><h1>{html.escape(q.get('subject', ''))}</h1></body></html>", [
-        ("Content-Type", "text/html; charset=utf-8")
-    ]
+    return (
+        200,
+        f"<html><body><h1>{html.escape(q.get('subject', ''))}</h1></body></html>",
+        [("Content-Type", "text/html; charset=utf-8")],
+    )
 
 
 # 14. open redirect after an OAuth-like callback
@@ -397,5 +419,7 @@ def _send(
     else:
         data = json.dumps(payload).encode()
         headers = [*headers, ("Content-Type", "application/json")]
-    start_response(f"{status} {reasons.get(status, 'OK')}", [*headers, ("Content-Length", str(len(data)))])
+    start_response(
+        f"{status} {reasons.get(status, 'OK')}", [*headers, ("Content-Length", str(len(data)))]
+    )
     return [data]

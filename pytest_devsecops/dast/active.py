@@ -130,15 +130,20 @@ def xpath_ldap(probe: Probing) -> Iterator[Alert]:
 
 
 def ssrf(probe: Probing) -> Iterator[Alert]:
-    """A URL pointing at our own loopback listener: a request arriving there proves the fetch."""
+    """A URL pointing at our own loopback listener: a request arriving there proves the fetch.
+    Inputs named or valued like URLs are checked at once; every other input gets the payload
+    too (an app may fetch a `source=/feed.xml` it is given), checked in one wait at the end."""
     listener = probe.listener
-    if listener is None or not _looks_like_url_input(probe.point):
+    if listener is None:
         return
     token = secrets.token_hex(8)
     attack = f"{listener.base}/{token}"
     response = probe.send(attack)
-    if listener.wait_for(token):
-        yield probe.alert(response, "40046", attack, f"the app requested {attack}", "High")
+    alert = probe.alert(response, "40046", attack, f"the app requested {attack}", "High")
+    if not _looks_like_url_input(probe.point):
+        listener.expect(token, alert)
+    elif listener.wait_for(token):
+        yield alert
 
 
 def crlf_injection(probe: Probing) -> Iterator[Alert]:

@@ -51,6 +51,8 @@ class Session:
         self.config = config
         self.start = start
         self.logins = 0
+        self._in_row = 0  # logins since the last answer that showed the session alive
+        self.cookies: frozenset[str] = frozenset()  # the session's own cookies (never probed)
         login = config.login
         self.logged_out = (
             re.compile(login.logged_out_pattern) if login and login.logged_out_pattern else None
@@ -68,9 +70,17 @@ class Session:
             self.client.session.cookies.set(name, value, domain=host, path="/")
         if self.config.login:
             self.login()
+        if self.config.configured:
+            self.cookies = frozenset(cookie.name for cookie in self.client.session.cookies)
 
     def lost(self, response: Response) -> bool:
         """Whether this answer shows the session is gone (logged-out text, or the login page)."""
+        gone = self._gone(response)
+        if not gone:
+            self._in_row = 0
+        return gone
+
+    def _gone(self, response: Response) -> bool:
         if self.config.login is None:
             return False
         if self.logged_out is not None and self.logged_out.search(response.body[:200_000]):
@@ -83,9 +93,12 @@ class Session:
         login = self.config.login
         if login is None:
             return
-        if self.logins >= 5:
+        # Active probes may end the session now and then (a payload in a session cookie, say);
+        # only logins that never lead to a live page mean the logged-out pattern is wrong.
+        if self._in_row >= 5:
             raise AuthError("logged out again after 5 logins: check the logged-out pattern")
         self.logins += 1
+        self._in_row += 1
         user = os.environ.get(login.username_env, "") if login.username_env else ""
         password = os.environ.get(login.password_env, "") if login.password_env else ""
         if not user or not password:

@@ -62,7 +62,7 @@ class BuiltinEngine:
                 client.recorded = []
                 with listening() as listener:
                     active_alerts, active_stop = active_scan.run(
-                        client, result.pages, options, remaining, listener, api
+                        client, result.pages, options, remaining, listener, api, session
                     )
                 alerts += active_alerts
                 # Site-wide rules also judge the probes' answers (cookies set only on a POST,
