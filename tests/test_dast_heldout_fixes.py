@@ -134,3 +134,22 @@ def test_an_input_not_named_like_a_url_is_tried_for_ssrf() -> None:
     _, found = _scan(feed_app)
     assert ("40046", "GET /feed source") in found
     assert ("40046", "GET /safe/feed source") not in found
+
+
+def callback_app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+    """Redirects to `return_to` as given: an open redirect and, with a CR LF in it, a header of
+    the attacker's (two findings; each redirect probe costs two requests when followed)."""
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if environ.get("PATH_INFO") == "/":
+        start("200 OK", list(HTML))
+        return [b"<a href='/callback?return_to=%2Fhome'>sso</a>"]
+    if environ.get("PATH_INFO") == "/callback":
+        start("302 Found", [("Location", query.get("return_to", "/"))])
+        return [b""]
+    start("200 OK", list(HTML))
+    return [b"<p>home</p>"]
+
+
+def test_a_costly_probe_does_not_starve_a_cheap_one_of_the_parameters_budget() -> None:
+    _, found = _scan(callback_app)
+    assert {("20019-1", "GET /callback return_to"), ("40003", "GET /callback return_to")} <= found

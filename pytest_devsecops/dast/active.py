@@ -165,16 +165,19 @@ def _looks_like_url_input(point: InsertionPoint) -> bool:
     return bool(_URL_NAMES.search(point.name)) or original.startswith(("http://", "https://"))
 
 
+# Cheap probes (one or two requests) come before the costly ones (a dozen each): the parameter's
+# budget ends at the first probe that does not fit, and a redirect that costs two requests per
+# payload must not starve the CRLF probe that needs one.
 PROBES: tuple[Probe, ...] = (
     probe_xss.reflected,
     probe_sql.error_based,
     probe_sql.boolean_blind,
-    path_traversal,
+    crlf_injection,
+    ssrf,
     external_redirect,
+    path_traversal,
     command_injection,
     template_injection,
     xpath_ldap,
-    crlf_injection,
-    ssrf,
     probe_sql.time_based,
 )
