@@ -153,3 +153,26 @@ def callback_app(environ: dict[str, Any], start: StartResponse) -> Iterable[byte
 def test_a_costly_probe_does_not_starve_a_cheap_one_of_the_parameters_budget() -> None:
     _, found = _scan(callback_app)
     assert {("20019-1", "GET /callback return_to"), ("40003", "GET /callback return_to")} <= found
+
+
+def ping_app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+    """Runs a shell line with the input and shows none of its output (blind); the safe twin
+    passes the input as one argument."""
+    import subprocess
+
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    host = query.get("host", "localhost")
+    start("200 OK", list(HTML))
+    if environ.get("PATH_INFO") == "/":
+        return [b"<a href='/ping?host=localhost'>p</a> <a href='/safe/ping?host=localhost'>p</a>"]
+    if environ.get("PATH_INFO") == "/ping":
+        subprocess.run(f"echo {host} >/dev/null 2>&1", shell=True, check=False)  # noqa: S602
+    else:
+        subprocess.run(["/bin/echo", host], capture_output=True, check=False)
+    return [b"<p>ping sent</p>"]
+
+
+def test_a_shell_that_shows_nothing_is_found_by_its_delay() -> None:
+    _, found = _scan(ping_app)
+    assert ("90020", "GET /ping host") in found
+    assert ("90020", "GET /safe/ping host") not in found

@@ -293,8 +293,8 @@ def sso(ident: str, q: dict[str, str], body: Any) -> Reply:
 
 def safe_sso(ident: str, q: dict[str, str], body: Any) -> Reply:
     target = q.get("return_to", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    if not target.startswith("/") or target.startswith("//") or not target.isprintable():
+        target = "/"  # local paths only, and no CR LF into the header
     return 302, {"redirect": True}, [("Location", target)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -87,6 +88,48 @@ def command_injection(probe: Probing) -> Iterator[Alert]:
     response = probe.send(attack)
     if proof in response.body:
         yield probe.alert(response, "90020", attack, proof, "High")
+
+
+_SLEEP = 2  # seconds a blind command-injection payload asks the shell to wait
+
+
+def _timed(probe: Probing, value: str) -> float:
+    started = time.monotonic()
+    probe.send(value)
+    return time.monotonic() - started
+
+
+def blind_command_injection(probe: Probing) -> Iterator[Alert]:
+    """A shell whose output is never shown still sleeps: `sleep 2` through each separator must
+    delay the answer twice while `sleep 0` does not (as ZAP's and wapiti's time-based command
+    probes do). Costs one quick request per separator on a page that does not sleep."""
+    if "90020" in probe.found:
+        return  # already proven by its output
+    original = probe.point.original
+    base = max(_timed(probe, original), _timed(probe, original))
+    if base + _SLEEP * 2 > probe.client.timeout:
+        return  # too slow a page to tell a delay from its own time
+    templates = ["{o};sleep {s};", "{o}|sleep {s}", "{o}&&sleep {s}", "{o}\nsleep {s}\n"]
+    templates += ["{o}';sleep {s};'", '{o}";sleep {s};"', "$(sleep {s})", "`sleep {s}`"]
+    for template in templates:
+        slow = template.format(o=original, s=_SLEEP)
+        if _timed(probe, slow) < base + _SLEEP * 0.8:
+            continue
+        quick = template.format(o=original, s=0)
+        if _timed(probe, quick) > base + _SLEEP * 0.5:
+            continue  # the page is slow with any odd input: no proof
+        if _timed(probe, slow) < base + _SLEEP * 0.8:
+            continue
+        response = probe.send(quick)
+        yield probe.alert(
+            response,
+            "90020",
+            slow,
+            f"sleep {_SLEEP} delayed the answer twice; sleep 0 did not (baseline {base:.2f}s)",
+            "Medium",
+            other="time-based",
+        )
+        return
 
 
 # Per engine: Jinja2/Tornado/Twig multiply, Django adds with a filter, Mako/Freemarker/JSP use
@@ -179,5 +222,6 @@ PROBES: tuple[Probe, ...] = (
     command_injection,
     template_injection,
     xpath_ldap,
+    blind_command_injection,
     probe_sql.time_based,
 )

@@ -123,7 +123,9 @@ def _probe_point(
             raise _TimeUp
         if client.requests_made >= budget_end:
             break  # this parameter has had its share of requests
-        alerts.extend(probe(probing))
+        for alert in probe(probing):
+            alerts.append(alert)
+            probing.found.add(alert.rule)
     return alerts
 
 

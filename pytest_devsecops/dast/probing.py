@@ -28,6 +28,7 @@ class Probing:
     time_based: bool = False
     listener: Listener | None = None  # the out-of-band listener (SSRF), when one runs
     session: Session | None = None  # an authenticated scan's session, kept alive while probing
+    found: set[str] = dataclasses.field(default_factory=set)  # rules already proven here
 
     @functools.cached_property
     def reference(self) -> Response:
