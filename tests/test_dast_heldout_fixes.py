@@ -176,3 +176,44 @@ def test_a_shell_that_shows_nothing_is_found_by_its_delay() -> None:
     _, found = _scan(ping_app)
     assert ("90020", "GET /ping host") in found
     assert ("90020", "GET /safe/ping host") not in found
+
+
+class EmailLoginApp(SessionApp):
+    """A login form whose fields are `email` and `passwd`, not the default names; a refused
+    login answers with the form again."""
+
+    def __call__(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/login":
+            sid = environ.get("HTTP_COOKIE", "").partition("session=")[2].split(";")[0]
+            if environ["REQUEST_METHOD"] == "POST":
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                form = {k: v[0] for k, v in parse_qs(environ["wsgi.input"].read(size)).items()}
+                if (form.get(b"email"), form.get(b"passwd")) == (b"a@b.test", b"pw-value"):
+                    self.sessions[sid] = True
+                    start("302 Found", [("Location", "/")])
+                    return [b""]
+            elif sid not in self.sessions:
+                sid = secrets.token_hex(8)
+                self.sessions[sid] = False
+            start("200 OK", [*HTML, ("Set-Cookie", f"session={sid}; Path=/")])
+            return [b"<form method=post><input type=email name=email>"
+                    b"<input type=password name=passwd><button>Sign in</button></form>"]  # fmt: skip
+        return super().__call__(environ, start)
+
+
+@pytest.mark.parametrize(("password", "reached"), [("pw-value", True), ("wrong", False)])
+def test_a_login_form_with_other_field_names_needs_no_field_settings(
+    monkeypatch: pytest.MonkeyPatch, password: str, reached: bool
+) -> None:
+    monkeypatch.setenv("HF_USER", "a@b.test")
+    monkeypatch.setenv("HF_PASSWORD", password)
+    login = LoginConfig("/login", username_env="HF_USER", password_env="HF_PASSWORD")
+    with serve_wsgi(EmailLoginApp()) as base:
+        options = DastOptions(max_seconds=30, auth=AuthConfig(login=login))
+        report = BuiltinEngine().scan(resolve_scope(base), base + "/", options)
+    if reached:
+        assert not report.error, report.error
+        assert any(page.url.endswith("/find?q=lamp") for page in report.pages)
+    else:
+        assert "refused" in report.error
+    assert password not in repr(report)
