@@ -67,6 +67,7 @@ CASES: dict[str, list[Case]] = {
         Case("template injection (Jinja2)", "/preview", "90035", "name", None),
         Case("path traversal", "/manual", "6-", "page", ("path traversal",)),
         Case("command injection (POST, CSRF)", "/stock", "90020", "sku", ("command",)),
+        Case("blind command injection", "/notify", "90020", "email", ("command",)),
     ],
     "json_api": [
         Case("SQLi error, numeric path segment", "/api/users/1", "40018", "path:", SQL),

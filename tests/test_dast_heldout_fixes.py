@@ -5,6 +5,7 @@ that fetches an input not named like a URL."""
 from __future__ import annotations
 
 import html
+import io
 import secrets
 import sqlite3
 import urllib.request
@@ -217,3 +218,33 @@ def test_a_login_form_with_other_field_names_needs_no_field_settings(
     else:
         assert "refused" in report.error
     assert password not in repr(report)
+
+
+class SqlLoginApp(SessionApp):
+    """The login form itself builds its query from the user name; no page behind the login
+    links back to it."""
+
+    def __call__(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/login" and environ["REQUEST_METHOD"] == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(size)
+            form = {k.decode(): v[0].decode() for k, v in parse_qs(body).items()}
+            try:
+                DB.execute(f"SELECT name FROM items WHERE name = '{form.get('user', '')}'")
+            except sqlite3.Error as exc:
+                start("200 OK", list(HTML))
+                return [f"<p>{html.escape(str(exc))}</p>".encode()]
+            environ["wsgi.input"] = io.BytesIO(body)
+        return super().__call__(environ, start)
+
+
+def test_the_login_form_of_an_authenticated_scan_is_probed_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_USER", "someone")
+    monkeypatch.setenv("HF_PASSWORD", "pw-value")
+    login = LoginConfig("/login", "user", "pw", "HF_USER", "HF_PASSWORD")
+    report, found = _scan(SqlLoginApp(), auth=AuthConfig(login=login), max_requests=2000)
+    assert not report.stopped, report.stopped
+    assert ("40018", "POST /login user") in found
+    assert ("40012", "GET /find q") in found  # and the pages behind it are still reached

@@ -44,7 +44,8 @@ TEMPLATES = {
 <a href="{{ prefix }}/preview?name=clerk">preview</a>
 <a href="{{ prefix }}/manual?page=intro.txt">manual</a>
 <a href="{{ prefix }}/stock">stock check</a>
-<a href="{{ prefix }}/coupon?code=WELCOME">coupon</a></li>
+<a href="{{ prefix }}/coupon?code=WELCOME">coupon</a>
+<a href="{{ prefix }}/notify">notify</a></li>
 {% endfor %}
 </ul>{% endblock %}""",
     "list.html": """{% extends "base.html" %}{% block main %}<h2>{{ heading }}</h2>
@@ -69,6 +70,9 @@ console.log("came from " + ref);
 <input name="sku" value="A-100"><button>Check</button></form><pre>{{ output }}</pre>
 {% endblock %}""",
     "text.html": """{% extends "base.html" %}{% block main %}<pre>{{ text }}</pre>{% endblock %}""",
+    "notify.html": """{% extends "base.html" %}{% block main %}<form method="get">
+<input name="email" value="clerk@shop.test"><button>Notify me</button></form><p>{{ note }}</p>
+{% endblock %}""",
 }
 
 
@@ -323,5 +327,24 @@ def create_app() -> Flask:
         return render_template(
             "text.html", text=f"{rows[0][0]} % off" if rows else "unknown coupon"
         )
+
+    # 13. blind command injection: the shell's output is never shown
+    @app.route("/notify")
+    def notify() -> Any:
+        email = request.args.get("email", "")
+        if email:
+            subprocess.run(  # noqa: S602 - the planted vulnerability
+                f"echo restock alert for {email} >> /dev/null 2>&1",
+                shell=True,
+                check=False,
+            )
+        return render_template("notify.html", note="we will write to you" if email else "")
+
+    @app.route("/safe/notify")
+    def safe_notify() -> Any:
+        email = request.args.get("email", "")
+        if email:
+            subprocess.run(["/bin/echo", "restock", email], capture_output=True, check=False)
+        return render_template("notify.html", note="we will write to you" if email else "")
 
     return app

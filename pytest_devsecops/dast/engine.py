@@ -42,6 +42,10 @@ class BuiltinEngine:
                 except OpenApiError as exc:
                     return DastReport(self.name, start, error=str(exc))
             seeds = options.paths + (api.seeds if api else ())
+            if options.auth.login is not None:
+                # The login page is part of the app (ZAP's context includes it): its form is
+                # probed like any other, even when no page behind the login links to it.
+                seeds += (options.auth.login.url,)
             result = crawl(client, start, limits, seeds, session)
             if api is not None:
                 api_scan.send_all(api, client, result.pages)
