@@ -248,3 +248,18 @@ def test_the_login_form_of_an_authenticated_scan_is_probed_too(
     assert not report.stopped, report.stopped
     assert ("40018", "POST /login user") in found
     assert ("40012", "GET /find q") in found  # and the pages behind it are still reached
+
+
+def test_an_openapi_description_published_where_frameworks_put_it_is_used_unasked() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "apps"))
+    import auth_apps
+
+    report, found = _scan(auth_apps.openapi_app)  # no devsecops_openapi given
+    assert ("40018", "POST /api/search json:filter.name") in found
+    assert "OpenAPI description found at /openapi.json" in report.notes
+    # Its unanswered operation is a note, not a coverage gap: nobody asked for this API.
+    assert report.unreachable == ()
+    assert any("did not answer below 400" in note for note in report.notes)
