@@ -122,19 +122,22 @@ def feed_app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
     start("200 OK", list(HTML))
     if environ.get("PATH_INFO") == "/":
         return [b"<a href='/feed?source=%2Ffeed.xml'>f</a> <a href='/safe/feed?source=%2Ff'>f</a>"]
+    text = ""
     if environ.get("PATH_INFO") == "/feed" and not source.startswith("/"):
         try:
             with urllib.request.urlopen(source, timeout=3) as answer:  # noqa: S310 - planted
-                answer.read(100)
+                text = answer.read(2000).decode("utf-8", "replace")
         except OSError:
             pass
-    return [b"<p>feed</p>"]
+    return [f"<p>feed</p><pre>{html.escape(text)}</pre>".encode()]
 
 
-def test_an_input_not_named_like_a_url_is_tried_for_ssrf() -> None:
+def test_an_input_not_named_like_a_url_is_tried_for_ssrf_and_file_urls() -> None:
     _, found = _scan(feed_app)
     assert ("40046", "GET /feed source") in found
-    assert ("40046", "GET /safe/feed source") not in found
+    # urllib reads file: URLs too: the fetch is a path traversal as well
+    assert ("6-2", "GET /feed source") in found
+    assert not any("/safe/" in label for _, label in found)
 
 
 def callback_app(environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:

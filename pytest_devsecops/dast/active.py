@@ -35,6 +35,7 @@ def path_traversal(probe: Probing) -> Iterator[Alert]:
         "/etc/passwd",
         "../../../../../../../../etc/passwd",
         "....//....//....//etc/passwd",
+        "file:///etc/passwd",  # an app that fetches URLs with a library that reads file: too
     ):
         response = probe.send(attack)
         match = _PASSWD.search(response.body)
