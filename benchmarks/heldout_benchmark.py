@@ -98,7 +98,7 @@ CASES: dict[str, list[Case]] = {
         Case("open redirect (JS location)", "/bounce/", "20019", "next", ("redirect",)),
         Case("command injection (double quotes)", "/export/", "90020", "fmt", ("command",)),
         Case("SSRF", "/feed/", "40046", "source", None),
-        Case("file read through the fetcher (file:)", "/feed/", "6-", "source", ("path traversal",)),
+        Case("file read via the fetcher (file:)", "/feed/", "6-", "source", ("path traversal",)),
         Case("path traversal", "/attachment/", "6-", "name", ("path traversal",)),
     ],
 }
