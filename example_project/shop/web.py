@@ -60,7 +60,8 @@ def app(environ, start_response):
         return [b""]
     elif path == "/safe-go":
         target = query.get("next", "/")
-        start_response("302 Found", [("Location", target if target.startswith("/") and not target.startswith("//") else "/")])
+        local = target.startswith("/") and not target.startswith("//") and target.isprintable()
+        start_response("302 Found", [("Location", target if local else "/")])  # no CR LF either
         return [b""]
     elif path == "/feedback":
         body = '<form method="post" action="/feedback"><textarea name="message"></textarea><button>Send</button></form>'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ def path_traversal(probe: Probing) -> Iterator[Alert]:
         "/etc/passwd",
         "../../../../../../../../etc/passwd",
         "....//....//....//etc/passwd",
+        "file:///etc/passwd",  # an app that fetches URLs with a library that reads file: too
     ):
         response = probe.send(attack)
         match = _PASSWD.search(response.body)
@@ -89,6 +91,48 @@ def command_injection(probe: Probing) -> Iterator[Alert]:
         yield probe.alert(response, "90020", attack, proof, "High")
 
 
+_SLEEP = 2  # seconds a blind command-injection payload asks the shell to wait
+
+
+def _timed(probe: Probing, value: str) -> float:
+    started = time.monotonic()
+    probe.send(value)
+    return time.monotonic() - started
+
+
+def blind_command_injection(probe: Probing) -> Iterator[Alert]:
+    """A shell whose output is never shown still sleeps: `sleep 2` through each separator must
+    delay the answer twice while `sleep 0` does not (as ZAP's and wapiti's time-based command
+    probes do). Costs one quick request per separator on a page that does not sleep."""
+    if "90020" in probe.found:
+        return  # already proven by its output
+    original = probe.point.original
+    base = max(_timed(probe, original), _timed(probe, original))
+    if base + _SLEEP * 2 > probe.client.timeout:
+        return  # too slow a page to tell a delay from its own time
+    templates = ["{o};sleep {s};", "{o}|sleep {s}", "{o}&&sleep {s}", "{o}\nsleep {s}\n"]
+    templates += ["{o}';sleep {s};'", '{o}";sleep {s};"', "$(sleep {s})", "`sleep {s}`"]
+    for template in templates:
+        slow = template.format(o=original, s=_SLEEP)
+        if _timed(probe, slow) < base + _SLEEP * 0.8:
+            continue
+        quick = template.format(o=original, s=0)
+        if _timed(probe, quick) > base + _SLEEP * 0.5:
+            continue  # the page is slow with any odd input: no proof
+        if _timed(probe, slow) < base + _SLEEP * 0.8:
+            continue
+        response = probe.send(quick)
+        yield probe.alert(
+            response,
+            "90020",
+            slow,
+            f"sleep {_SLEEP} delayed the answer twice; sleep 0 did not (baseline {base:.2f}s)",
+            "Medium",
+            other="time-based",
+        )
+        return
+
+
 # Per engine: Jinja2/Tornado/Twig multiply, Django adds with a filter, Mako/Freemarker/JSP use
 # ${}, ERB <%= %>, Ruby/Pug #{}.
 _TEMPLATES = (
@@ -130,15 +174,20 @@ def xpath_ldap(probe: Probing) -> Iterator[Alert]:
 
 
 def ssrf(probe: Probing) -> Iterator[Alert]:
-    """A URL pointing at our own loopback listener: a request arriving there proves the fetch."""
+    """A URL pointing at our own loopback listener: a request arriving there proves the fetch.
+    Inputs named or valued like URLs are checked at once; every other input gets the payload
+    too (an app may fetch a `source=/feed.xml` it is given), checked in one wait at the end."""
     listener = probe.listener
-    if listener is None or not _looks_like_url_input(probe.point):
+    if listener is None:
         return
     token = secrets.token_hex(8)
     attack = f"{listener.base}/{token}"
     response = probe.send(attack)
-    if listener.wait_for(token):
-        yield probe.alert(response, "40046", attack, f"the app requested {attack}", "High")
+    alert = probe.alert(response, "40046", attack, f"the app requested {attack}", "High")
+    if not _looks_like_url_input(probe.point):
+        listener.expect(token, alert)
+    elif listener.wait_for(token):
+        yield alert
 
 
 def crlf_injection(probe: Probing) -> Iterator[Alert]:
@@ -160,16 +209,20 @@ def _looks_like_url_input(point: InsertionPoint) -> bool:
     return bool(_URL_NAMES.search(point.name)) or original.startswith(("http://", "https://"))
 
 
+# Cheap probes (one or two requests) come before the costly ones (a dozen each): the parameter's
+# budget ends at the first probe that does not fit, and a redirect that costs two requests per
+# payload must not starve the CRLF probe that needs one.
 PROBES: tuple[Probe, ...] = (
     probe_xss.reflected,
     probe_sql.error_based,
     probe_sql.boolean_blind,
-    path_traversal,
+    crlf_injection,
+    ssrf,
     external_redirect,
+    path_traversal,
     command_injection,
     template_injection,
     xpath_ldap,
-    crlf_injection,
-    ssrf,
+    blind_command_injection,
     probe_sql.time_based,
 )

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 from . import active, api_scan, probe_site
 from .api_scan import Api
+from .auth import AuthError, Session
 from .crawler import Page, excluded
 from .findings import path_template
-from .http import HttpClient, RequestBudgetExceeded
+from .http import HttpClient, RequestBudgetExceeded, Response
 from .interface import DastOptions
 from .oob import Listener
 from .passive import Alert
@@ -27,13 +28,17 @@ class _TimeUp(Exception):
 
 
 def choose_points(
-    client: HttpClient, pages: tuple[Page, ...], exclude: tuple[str, ...]
+    client: HttpClient,
+    pages: tuple[Page, ...],
+    exclude: tuple[str, ...],
+    session_cookies: frozenset[str] = frozenset(),
 ) -> list[InsertionPoint]:
     """Every insertion point once; of two copies of one form field, the one from a page whose
-    form carries a CSRF token wins (a copy without it has every probe refused)."""
+    form carries a CSRF token wins (a copy without it has every probe refused). The cookies of
+    an authenticated session are not probed: a payload there only logs the scan out."""
     chosen: dict[tuple[str, str, str, str], InsertionPoint] = {}
     templates: set[str] = set()
-    cookies = sorted({cookie.name for cookie in client.session.cookies})
+    cookies = sorted({c.name for c in client.session.cookies} - session_cookies)
     for page in pages:
         url = page.requested or page.response.url
         candidates = list(active.insertion_points(url, page.document.forms))
@@ -62,23 +67,31 @@ def run(
     seconds: float,
     listener: Listener | None,
     api: Api | None = None,
+    session: Session | None = None,
 ) -> tuple[list[Alert], str]:
     deadline = time.monotonic() + seconds
     alerts: list[Alert] = []
+    stopped = ""
     try:
-        points = choose_points(client, pages, options.exclude)
+        points = choose_points(
+            client, pages, options.exclude, session.cookies if session else frozenset()
+        )
         if api is not None:
             points += list(api_scan.points(api))
             alerts += _check_time(deadline, api_scan.xxe(api, client, listener))
         for point in points:
-            alerts += _probe_point(client, point, options, listener, deadline)
+            alerts += _probe_point(client, point, options, listener, deadline, session)
         alerts += _check_time(deadline, probe_site.run(client, pages, options.exclude))
-        alerts += _check_time(deadline, stored_xss(client, pages, points))
+        alerts += _check_time(deadline, stored_xss(client, pages, points, session))
     except RequestBudgetExceeded as exc:
-        return alerts, str(exc)
+        stopped = str(exc)
+    except AuthError as exc:
+        stopped = f"the session was lost during active probes and logging in again failed: {exc}"
     except _TimeUp:
-        return alerts, f"time limit {options.max_seconds:g}s reached during active probes"
-    return alerts, ""
+        stopped = f"time limit {options.max_seconds:g}s reached during active probes"
+    if listener is not None:
+        alerts += listener.settle()  # fetches of payloads sent to inputs not named like URLs
+    return alerts, stopped
 
 
 def _check_time(deadline: float, alerts: Iterator[Alert]) -> list[Alert]:
@@ -98,8 +111,9 @@ def _probe_point(
     options: DastOptions,
     listener: Listener | None,
     deadline: float,
+    session: Session | None = None,
 ) -> list[Alert]:
-    probing = Probing(client, point, options.time_based, listener)
+    probing = Probing(client, point, options.time_based, listener, session)
     if point.where in _QUIET and not _matters(probing):
         return []
     budget_end = client.requests_made + options.requests_per_param
@@ -109,7 +123,9 @@ def _probe_point(
             raise _TimeUp
         if client.requests_made >= budget_end:
             break  # this parameter has had its share of requests
-        alerts.extend(probe(probing))
+        for alert in probe(probing):
+            alerts.append(alert)
+            probing.found.add(alert.rule)
     return alerts
 
 
@@ -127,7 +143,10 @@ def _matters(probing: Probing) -> bool:
 
 
 def stored_xss(
-    client: HttpClient, pages: tuple[Page, ...], points: list[InsertionPoint]
+    client: HttpClient,
+    pages: tuple[Page, ...],
+    points: list[InsertionPoint],
+    session: Session | None = None,
 ) -> Iterator[Alert]:
     """Post a marker through each form field, re-crawl the pages, and where a marker shows up,
     post a breakout and look for it unescaped there (40014)."""
@@ -135,19 +154,28 @@ def stored_xss(
     markers = {}
     for point in posted:
         marker = f"dss{secrets.token_hex(4)}"
-        Probing(client, point).send(marker)
+        Probing(client, point, session=session).send(marker)
         markers[marker] = point
     urls = list(dict.fromkeys(p.response.url for p in pages if not p.response.error))[:100]
     for url in urls:
-        body = client.fetch("GET", url).body
+        body = _get(client, url, session).body
         for marker, point in list(markers.items()):
             if marker not in body:
                 continue
             del markers[marker]
             payload = f"<{marker}x/onmouseover=alert(1)>"
-            Probing(client, point).send(payload)
-            shown = client.fetch("GET", url)
+            Probing(client, point, session=session).send(payload)
+            shown = _get(client, url, session)
             if payload in shown.body and shown.is_html:
                 yield Probing(client, point).alert(
                     shown, "40014-1", payload, payload, "Medium", other=f"posted to {point.url}"
                 )
+
+
+def _get(client: HttpClient, url: str, session: Session | None) -> Response:
+    """A page fetched while logged in (once more after a login if the session was lost)."""
+    response = client.fetch("GET", url)
+    if session is not None and session.lost(response):
+        session.login()
+        response = client.fetch("GET", url)
+    return response

@@ -4,10 +4,11 @@ JSON body leaves as insertion points, and XXE on the operations that accept XML.
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from . import openapi
 from .crawler import Page, excluded
@@ -43,6 +44,39 @@ def load(
     return Api(operations)
 
 
+# Where frameworks publish their description (FastAPI, Django Ninja, drf-spectacular, springdoc,
+# Swashbuckle, flask-smorest / apispec): looked for only when devsecops_openapi is not set.
+WELL_KNOWN = (
+    "/openapi.json",
+    "/swagger.json",
+    "/api/openapi.json",
+    "/v3/api-docs",
+    "/api/schema/",
+    "/swagger/v1/swagger.json",
+    "/api/swagger.json",
+)
+
+
+def discover(start: str, client: HttpClient, exclude: tuple[str, ...]) -> tuple[Api | None, str]:
+    """The API at the first well-known path that serves an OpenAPI or Swagger description (JSON
+    with `openapi`/`swagger` and `paths`), and that path; (None, "") when none does."""
+    for path in WELL_KNOWN:
+        answer = client.fetch("GET", urljoin(start, path))
+        if answer.error or answer.status != 200 or not answer.body.lstrip().startswith("{"):
+            continue
+        try:
+            document = json.loads(answer.body)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or not ({"openapi", "swagger"} & document.keys()):
+            continue
+        try:
+            return load(path, "", start, client, exclude), path
+        except openapi.OpenApiError:
+            continue
+    return None, ""
+
+
 def send_all(api: Api, client: HttpClient, pages: tuple[Page, ...]) -> None:
     """Send each non-GET operation once; note every operation that did not answer below 400."""
     fetched = {page.requested: page.response for page in pages}
@@ -66,8 +100,6 @@ def _send(client: HttpClient, op: openapi.Operation, body: object) -> Response:
         headers["Content-Type"] = "application/xml"
         data = b'<?xml version="1.0"?><r>test</r>'
     elif body is not None:
-        import json
-
         headers["Content-Type"] = "application/json"
         data = json.dumps(body).encode()
     return client.fetch(op.method, op.url, data=data, headers=headers)

@@ -54,6 +54,8 @@ class Session:
         self.config = config
         self.start = start
         self.logins = 0
+        self._in_row = 0  # logins since the last answer that showed the session alive
+        self.cookies: frozenset[str] = frozenset()  # the session's own cookies (never probed)
         login = config.login
         self.logged_out = (
             re.compile(login.logged_out_pattern) if login and login.logged_out_pattern else None
@@ -71,9 +73,17 @@ class Session:
             self.client.session.cookies.set(name, value, domain=host, path="/")
         if self.config.login:
             self.login()
+        if self.config.configured:
+            self.cookies = frozenset(cookie.name for cookie in self.client.session.cookies)
 
     def lost(self, response: Response) -> bool:
         """Whether this answer shows the session is gone (logged-out text, or the login page)."""
+        gone = self._gone(response)
+        if not gone:
+            self._in_row = 0
+        return gone
+
+    def _gone(self, response: Response) -> bool:
         if self.config.login is None:
             return False
         if self.logged_out is not None and self.logged_out.search(response.body[:200_000]):
@@ -86,9 +96,12 @@ class Session:
         login = self.config.login
         if login is None:
             return
-        if self.logins >= 5:
+        # Active probes may end the session now and then (a payload in a session cookie, say);
+        # only logins that never lead to a live page mean the logged-out pattern is wrong.
+        if self._in_row >= 5:
             raise AuthError("logged out again after 5 logins: check the logged-out pattern")
         self.logins += 1
+        self._in_row += 1
         user = os.environ.get(login.username_env, "") if login.username_env else ""
         password = os.environ.get(login.password_env, "") if login.password_env else ""
         if not user or not password:
@@ -103,8 +116,8 @@ class Session:
         page = self.client.fetch("GET", url)
         form = _login_form(page, login.password_field)
         fields = {name: value for name, _, value in form.fields} if form else {}
-        fields[login.username_field] = user
-        fields[login.password_field] = password
+        fields[_field(form, login.username_field, _USER_KINDS)] = user
+        fields[_field(form, login.password_field, ("password",))] = password
         action = form.action if form else url
         method = form.method if form and form.method == "POST" else "POST"
         answer = self.client.fetch(method, action, data=fields)
@@ -112,12 +125,37 @@ class Session:
             raise AuthError(f"the login at {url} answered {answer.status or answer.error}")
         if self.logged_in is not None and not self.logged_in.search(answer.body[:200_000]):
             raise AuthError(f"the login at {url} did not show devsecops_dast_logged_in_pattern")
-        if self.lost(answer):
+        if self.lost(answer) or _shows_login_form(answer, self.login_path):
             raise AuthError(f"the login at {url} was refused (still logged out)")
 
 
+_USER_KINDS = ("text", "email", "")  # the inputs a user name goes into
+
+
 def _login_form(page: Response, password_field: str) -> html.Form | None:
+    """The form with the configured password field, else the one form with a password input."""
     if page.error or not page.is_html:
         return None
     forms = html.parse(page.url, page.body).forms
-    return next((f for f in forms if password_field in f.field_names()), None)
+    named = next((f for f in forms if password_field in f.field_names()), None)
+    if named is not None:
+        return named
+    with_password = [f for f in forms if any(kind == "password" for _, kind, _ in f.fields)]
+    return with_password[0] if len(with_password) == 1 else None
+
+
+def _field(form: html.Form | None, configured: str, kinds: tuple[str, ...]) -> str:
+    """The configured field name; if the form has no such field but exactly one input of the
+    right kind (`email` where `username` was assumed, say), that one."""
+    if form is None or configured in form.field_names():
+        return configured
+    candidates = [name for name, kind, _ in form.fields if kind in kinds]
+    return candidates[0] if len(candidates) == 1 else configured
+
+
+def _shows_login_form(answer: Response, login_path: str) -> bool:
+    """The login page answered again with its password form: the credentials were refused."""
+    if urlsplit(answer.url).path != login_path or not answer.is_html:
+        return False
+    forms = html.parse(answer.url, answer.body).forms
+    return any(kind == "password" for form in forms for _, kind, _ in form.fields)

@@ -34,6 +34,8 @@ class BuiltinEngine:
                 options.max_pages, options.max_depth, options.max_seconds, options.exclude
             )
             api = None
+            found_at = ""
+            notes: list[str] = []
             if options.openapi_url or options.openapi_file:
                 try:
                     api = api_scan.load(
@@ -41,10 +43,27 @@ class BuiltinEngine:
                     )
                 except OpenApiError as exc:
                     return DastReport(self.name, start, error=str(exc))
+            else:
+                # No description named: use one the app publishes where frameworks put it.
+                api, found_at = api_scan.discover(start, client, options.exclude)
+                if api is not None:
+                    notes.append(f"OpenAPI description found at {found_at}")
             seeds = options.paths + (api.seeds if api else ())
+            if options.auth.login is not None:
+                # The login page is part of the app (ZAP's context includes it): its form is
+                # probed like any other, even when no page behind the login links to it.
+                seeds += (options.auth.login.url,)
             result = crawl(client, start, limits, seeds, session)
             if api is not None:
                 api_scan.send_all(api, client, result.pages)
+                if found_at and api.unreachable:
+                    # A description nobody named is a bonus, not a contract: its operations
+                    # that did not answer are noted, not coverage gaps that fail the status.
+                    notes.append(
+                        f"{len(api.unreachable)} operation(s) of {found_at} did not answer "
+                        "below 400 (set devsecops_openapi to hold the scan to them)"
+                    )
+                    api.unreachable.clear()
             https = scope.scheme == "https"
             alerts = [
                 alert
@@ -62,7 +81,7 @@ class BuiltinEngine:
                 client.recorded = []
                 with listening() as listener:
                     active_alerts, active_stop = active_scan.run(
-                        client, result.pages, options, remaining, listener, api
+                        client, result.pages, options, remaining, listener, api, session
                     )
                 alerts += active_alerts
                 # Site-wide rules also judge the probes' answers (cookies set only on a POST,
@@ -98,6 +117,7 @@ class BuiltinEngine:
                 client.requests_made,
                 authenticated=_how(options, session),
                 unreachable=tuple(api.unreachable) if api else (),
+                notes=tuple(notes),
             )
         finally:
             with contextlib.suppress(Exception):

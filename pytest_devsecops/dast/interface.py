@@ -33,7 +33,7 @@ class DastOptions:
     max_depth: int = 5
     max_seconds: float = 60.0
     timeout: float = 10.0
-    requests_per_param: int = 40
+    requests_per_param: int = 60
     max_requests: int = 5000
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # path globs never requested (logout and the like)
     time_based: bool = False  # time-based SQL injection probes (slow: opt-in)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .passive import Alert
+
 
 class Listener:
     """Records each path requested; `files` maps a path to the body served for it."""
@@ -19,6 +21,7 @@ class Listener:
         self.base = f"http://127.0.0.1:{server.server_port}"
         self.seen: list[str] = []
         self.files: dict[str, str] = {}
+        self.pending: dict[str, Alert] = {}  # token -> the alert its arrival would prove
         self.lock = threading.Lock()
 
     def record(self, path: str) -> str | None:
@@ -36,6 +39,21 @@ class Listener:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
+
+    def expect(self, token: str, alert: Alert) -> None:
+        """Remember a payload whose fetch is checked later, all at once (see `settle`)."""
+        self.pending[token] = alert
+
+    def settle(self, seconds: float = 1.0) -> list[Alert]:
+        """The pending alerts whose token arrived, after one shared wait for stragglers."""
+        if not self.pending:
+            return []
+        self.wait_for(next(reversed(self.pending)), seconds)  # the last one sent
+        with self.lock:
+            seen = list(self.seen)
+        found = [alert for token, alert in self.pending.items() if any(token in p for p in seen)]
+        self.pending.clear()
+        return found
 
 
 class _Handler(BaseHTTPRequestHandler):

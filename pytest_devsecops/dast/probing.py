@@ -10,6 +10,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from . import html
+from .auth import Session
 from .http import HttpClient, Response
 from .oob import Listener
 from .passive import Alert
@@ -26,6 +27,8 @@ class Probing:
     point: InsertionPoint
     time_based: bool = False
     listener: Listener | None = None  # the out-of-band listener (SSRF), when one runs
+    session: Session | None = None  # an authenticated scan's session, kept alive while probing
+    found: set[str] = dataclasses.field(default_factory=set)  # rules already proven here
 
     @functools.cached_property
     def reference(self) -> Response:
@@ -33,7 +36,14 @@ class Probing:
         return self.send(self.point.original)
 
     def send(self, value: str, follow: bool = True) -> Response:
-        return self.point.send(self.client, value, follow, self._fresh_fields())
+        response = self.point.send(self.client, value, follow, self._fresh_fields())
+        if self.session is not None and self.session.lost(response):
+            # Logged out (by a payload, or the session expired): every later probe would only
+            # see the login page. Log in again and ask once more; if the same request still
+            # shows the login page, the probe itself logs out, and that answer is the result.
+            self.session.login()
+            response = self.point.send(self.client, value, follow, self._fresh_fields())
+        return response
 
     def decoy(self) -> Response:
         """The answer to a harmless random value (for rules that look for a reflection)."""

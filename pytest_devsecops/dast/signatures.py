@@ -4,6 +4,7 @@ XML parser): each is specific enough not to match another source's messages."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 
 WINDOW = 300_000  # characters of a body searched: every pattern is linear and bounded
@@ -81,9 +82,16 @@ class Match:
     text: str
 
 
+def readable(body: str) -> str:
+    """The body's first WINDOW characters as a reader sees them: templates escape the quotes of
+    an error message they show (`unrecognized token: &#34;&#39;&#34;`), the signatures do not."""
+    window = body[:WINDOW]
+    return html.unescape(window) if "&" in window else window
+
+
 def find(body: str) -> list[Match]:
     """Every signature that matches the body's first WINDOW characters."""
-    window = body[:WINDOW]
+    window = readable(body)
     found = []
     for signature in SIGNATURES:
         hit = signature.pattern.search(window)
@@ -94,7 +102,7 @@ def find(body: str) -> list[Match]:
 
 def new_errors(body: str, reference: str) -> list[Match]:
     """Errors in `body` whose text does not appear in the reference answer."""
-    seen = reference[:WINDOW]
+    seen = readable(reference)
     return [match for match in find(body) if match.text not in seen]
 
 
