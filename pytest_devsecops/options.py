@@ -235,6 +235,13 @@ INI_KEYS: tuple[tuple[str, str, IniType, object], ...] = (
     ("devsecops_dast_login_password_env", "env variable holding the password", "string", ""),
     ("devsecops_dast_logged_in_pattern", "regex seen only when logged in", "string", ""),
     ("devsecops_dast_logged_out_pattern", "regex seen only when logged out", "string", ""),
+    (
+        "devsecops_dast_header_env",
+        "request headers of the DAST scan, one 'Name: ENV_VARIABLE' per line (the value is read "
+        "from that environment variable, e.g. Authorization: API_AUTH)",
+        "linelist",
+        [],
+    ),
     ("devsecops_openapi", "OpenAPI description: a file, or a path on the app", "string", ""),
     (
         "devsecops_dast_engine",

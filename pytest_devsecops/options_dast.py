@@ -53,7 +53,7 @@ def dast(config: pytest.Config, root: Path) -> tuple[TargetConfig, DastOptions, 
         ),
         exclude=DEFAULT_EXCLUDE + tuple(config.getini("devsecops_dast_exclude")),
         time_based=bool(config.getini("devsecops_dast_time_based")),
-        auth=AuthConfig(login=login_settings(config)),
+        auth=AuthConfig(login=login_settings(config), header_env=header_env(config)),
         openapi_url=openapi_url,
         openapi_file=openapi_file,
     )
@@ -74,6 +74,32 @@ def _openapi(source: str, root: Path) -> tuple[str, str]:
     if not path.is_file():
         raise ValueError(f"devsecops_openapi = {source}: no such file under {root}")
     return "", str(path)
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def header_env(config: pytest.Config) -> tuple[tuple[str, str], ...]:
+    """`devsecops_dast_header_env`: (header name, environment variable) pairs.
+
+    Only the variable's *name* is in the configuration; its value (a bearer token, an API key)
+    is read when the scan starts and never printed.
+    """
+    pairs = []
+    for number, line in enumerate(config.getini("devsecops_dast_header_env"), 1):
+        text = str(line).strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, env = (part.strip() for part in text.partition(":"))
+        if not sep or not _HEADER_NAME.fullmatch(name) or not _ENV_NAME.fullmatch(env):
+            # The line is not echoed: it may hold the very token that belongs in the variable.
+            raise ValueError(
+                f"devsecops_dast_header_env: line {number} is not 'Header-Name: ENV_VARIABLE' "
+                "(the name of an environment variable that holds the value, never the value)"
+            )
+        pairs.append((name, env))
+    return tuple(pairs)
 
 
 def login_settings(config: pytest.Config) -> LoginConfig | None:

@@ -93,6 +93,44 @@ def test_the_auth_fixture_opens_an_api_for_a_scan_in_a_test(project: pytest.Pyte
     assert TOKEN not in result.stdout.str()
 
 
+def test_an_ini_header_opens_a_token_api_to_the_zero_code_scan(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No test to write: the variable's name is in the configuration, the token in CI's secrets.
+    monkeypatch.setenv("API_AUTH", f"Bearer {TOKEN}")
+    _ini(
+        project,
+        "api_app",
+        """devsecops_dast_header_env = ["Authorization: API_AUTH"]
+        devsecops_dast_min_pages = "2"
+        """,
+    )
+    result = project.runpytest("--devsecops", "-v", "-rA")
+    result.stdout.fnmatch_lines(["devsecops/dast::status PASSED*"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "headers from devsecops_dast_header_env (Authorization from $API_AUTH)" in output
+    assert TOKEN not in output
+
+
+def test_an_unset_header_variable_fails_the_status_naming_it(project: pytest.Pytester) -> None:
+    _ini(project, "api_app", 'devsecops_dast_header_env = ["Authorization: NO_SUCH_VARIABLE"]')
+    result = project.runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "devsecops/dast::status FAILED*",
+            "*header credentials are not set: environment variable(s) NO_SUCH_VARIABLE*",
+        ]
+    )
+
+
+def test_a_header_value_in_the_configuration_is_a_usage_error(project: pytest.Pytester) -> None:
+    _ini(project, "api_app", f'devsecops_dast_header_env = ["Authorization: Bearer {TOKEN}"]')
+    result = project.runpytest("--devsecops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*line 1 is not 'Header-Name: ENV_VARIABLE'*"])
+    assert TOKEN not in result.stdout.str() + result.stderr.str()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

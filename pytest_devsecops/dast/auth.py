@@ -40,10 +40,13 @@ class AuthConfig:
     headers: tuple[tuple[str, str], ...] = ()
     cookies: tuple[tuple[str, str], ...] = ()
     login: LoginConfig | None = None
+    # (header, environment variable) from ini devsecops_dast_header_env: a token API scanned
+    # without writing a test; values are read when the scan starts.
+    header_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def configured(self) -> bool:
-        return bool(self.headers or self.cookies or self.login)
+        return bool(self.headers or self.cookies or self.login or self.header_env)
 
 
 class Session:
@@ -66,6 +69,15 @@ class Session:
         self.login_path = urlsplit(urljoin(start, login.url)).path if login else ""
 
     def begin(self) -> None:
+        missing = [env for _name, env in self.config.header_env if not os.environ.get(env)]
+        if missing:
+            raise AuthError(
+                "the header credentials are not set: environment variable(s) "
+                + ", ".join(missing)
+                + " (devsecops_dast_header_env)"
+            )
+        for name, env in self.config.header_env:
+            self.client.session.headers[name] = os.environ[env]
         for name, value in self.config.headers:
             self.client.session.headers[name] = value
         host = urlsplit(self.start).hostname or ""

@@ -131,4 +131,7 @@ def _how(options: DastOptions, session: Session) -> str:
     if auth.headers or auth.cookies:
         names = [name for name, _ in auth.headers] + [f"cookie {name}" for name, _ in auth.cookies]
         return f"credentials from devsecops_dast_auth ({', '.join(names)})"
+    if auth.header_env:
+        names = [f"{name} from ${env}" for name, env in auth.header_env]
+        return f"headers from devsecops_dast_header_env ({', '.join(names)})"
     return ""
