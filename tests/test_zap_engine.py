@@ -310,3 +310,20 @@ def test_zap_required_for_traffic_but_absent_fails_the_tests(
     result = zap_project.runpytest("-p", "no:cacheprovider", "-o", f"devsecops_zap_url={url}")
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*test traffic cannot go through ZAP*"])
+
+
+def test_an_authenticated_configuration_is_refused_on_zap(
+    zap_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ZAP is not given the credentials yet: scanning anyway would pass on the logged-out app.
+    monkeypatch.setenv("API_AUTH", "Bearer not-shown")
+    with zap_api.serve(KEY) as (url, _):
+        result = zap_project.runpytest(
+            "--devsecops",
+            "--devsecops-zap-url",
+            url,
+            "-o",
+            "devsecops_dast_header_env=Authorization: API_AUTH",
+        )
+    result.stdout.fnmatch_lines(["*authenticated scans * run on the built-in engine only*"])
+    result.stdout.fnmatch_lines_random(["FAILED devsecops/dast::status*"])
