@@ -55,13 +55,17 @@ def fetch_django(where: Path) -> Path:
 
 
 CPU: dict[str, list[float]] = {}
+# As on a developer's machine, Python may cache bytecode: with PYTHONDONTWRITEBYTECODE set (as in
+# some CI images) every run of ours would compile our editable package from source again, while
+# bandit's site-packages were compiled by pip at install time.
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(argv: list[str], cwd: Path, label: str = "") -> float:
     """Wall time of one run; its CPU time (user + system, children included) goes to CPU."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime

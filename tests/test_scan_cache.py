@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -77,19 +78,37 @@ def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _stored_by_stat(folder: Path, files: dict[str, Path], racy: bool = False) -> FileCache:
-    cache = FileCache.open(folder, "bandit", KEY)
-    for rel, path in files.items():
-        digest, signature = cache.file_digest(rel, path)
-        cache.put(rel, digest, {"results": [rel]}, signature)
-    if not racy:
-        # The change time cannot be set back: write the cache as if a few seconds later.
+    if racy:
+        cache = FileCache.open(folder, "bandit", KEY)
+    else:
+        # The change time cannot be set back: open the cache as if a few seconds later.
         real = time.time_ns
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
-            cache.save(files)
-    else:
-        cache.save(files)
+            cache = FileCache.open(folder, "bandit", KEY)
+    for rel, path in files.items():
+        digest, signature = cache.file_digest(rel, path)
+        cache.put(rel, digest, {"results": [rel]}, signature)
+    cache.save(files)
     return FileCache.open(folder, "bandit", KEY)
+
+
+def test_the_racy_margin_counts_from_before_the_files_were_looked_at(tmp_path: Path) -> None:
+    # A file edited within one timestamp tick of our stat keeps its size, mtime and ctime; the
+    # margin must cover that moment, not the (much later) end of the scan.
+    cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")  # after the cache was opened: as if during the scan
+    digest, signature = cache.file_digest("a.py", source)
+    cache.put("a.py", digest, {"results": []}, signature)
+    real = time.time_ns
+    with pytest.MonkeyPatch.context() as patch:  # the scan took a minute
+        patch.setattr(time, "time_ns", lambda: real() + 60 * 1_000_000_000)
+        cache.save(["a.py"])
+    assert (
+        FileCache.open(tmp_path / "cache", "bandit", KEY).known_digest("a.py", source.stat())
+        is None
+    )
 
 
 def test_an_unchanged_file_is_recognised_by_its_stat_without_reading_it(
@@ -184,3 +203,37 @@ def test_results_of_a_bandit_that_failed_its_canary_are_not_kept(project: pytest
     result = project.runpytest("--devsecops", "-o", "devsecops_bandit_config=bandit.yaml")
     result.stdout.fnmatch_lines(["*did not report these rules on its canary sample: B602*"])
     assert not list(project.path.glob(".pytest_cache/**/bandit.cache"))
+
+
+def test_a_content_digest_is_never_a_valid_signature(tmp_path: Path) -> None:
+    # A pull request commits a file whose bytes are a cache payload; its digest, kept in a cache
+    # a CI artifact may expose, must not sign a planted cache that answers for a secret's file.
+    cache = FileCache.open(tmp_path, "secrets", KEY)
+    payload = json.dumps(
+        {
+            "format": cache_mod.FORMAT,
+            "key": cache.key,
+            "written": 0,
+            "entries": {"app/x.py": ["d1", {"findings": []}, []]},
+        },
+        separators=(",", ":"),
+    ).encode()
+    (tmp_path / "secrets.cache").write_bytes(cache.digest(payload).encode() + b"\n" + payload)
+    planted = FileCache.open(tmp_path, "secrets", KEY)
+    assert planted.get("app/x.py", "d1") is None
+    assert planted.notes == [
+        "result cache secrets.cache ignored and rebuilt: "
+        "it is corrupt or was not written on this machine"
+    ]
+
+
+def test_a_truncated_signing_key_turns_the_cache_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    key = tmp_path / "home" / "pytest-devsecops" / "cache-key"
+    key.parent.mkdir(parents=True)
+    key.write_text("")  # what a reader racing the old writer could see
+    cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    assert not cache.enabled
+    assert "is not a valid key; delete it" in cache.notes[0]

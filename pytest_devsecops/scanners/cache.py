@@ -12,11 +12,13 @@ and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -25,7 +27,7 @@ from typing import Any
 from .. import __version__
 from ..core import atomic
 
-FORMAT = 2  # 2: keyed digests, and each file's stat signature beside its digest
+FORMAT = 3  # 2: keyed digests and stat signatures; 3: separate signing and digest keys
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 200_000
 # A file changed less than this before the cache was written may have changed again within the
@@ -48,7 +50,13 @@ class FileCache:
     def __init__(self, path: Path | None, key: str, secret: bytes) -> None:
         self.path = path
         self.key = key
-        self._secret = secret
+        # Two keys derived from the user's secret: with one key, the digest of a committed file
+        # whose bytes are a cache payload would be a valid signature for that payload.
+        self._sign_key = hmac.digest(secret, b"pytest-devsecops/cache-signature", "sha256")
+        self._digest_key = hmac.digest(secret, b"pytest-devsecops/content-digest", "sha256")
+        # Files changed after this moment may still change within one timestamp tick of their
+        # stat: the racy margin counts from before any file of this run was looked at.
+        self._opened_ns = time.time_ns()
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
         self._trusted_before = 0  # stat signatures of files changed before this time (ns)
@@ -97,7 +105,7 @@ class FileCache:
         token would put the token's SHA-256 in the cache. Keyed, a copied cache file (a CI cache,
         an artifact) gives nobody a way to test guesses without the key kept outside the project.
         """
-        return hmac.digest(self._secret, data, "sha256").hex()
+        return hmac.digest(self._digest_key, data, "sha256").hex()
 
     def known_digest(self, rel: str, info: os.stat_result) -> str | None:
         """`rel`'s recorded digest when `info` shows the file unchanged since; else None."""
@@ -143,7 +151,7 @@ class FileCache:
         if len(entries) > MAX_ENTRIES:
             self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
             return
-        written = time.time_ns() - RACY_NS
+        written = self._opened_ns - RACY_NS
         payload = json.dumps(
             {"format": FORMAT, "key": self.key, "written": written, "entries": entries},
             separators=(",", ":"),
@@ -151,7 +159,7 @@ class FileCache:
         if len(payload) > MAX_BYTES:
             self.notes.append(f"result cache not written: it would exceed {MAX_BYTES >> 20} MiB")
             return
-        signature = hmac.new(self._secret, payload, "sha256").hexdigest().encode()
+        signature = hmac.new(self._sign_key, payload, "sha256").hexdigest().encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.is_symlink():
@@ -174,7 +182,7 @@ class FileCache:
             self._ignored(f"it cannot be read ({exc})")
             return
         signature, _, payload = data.partition(b"\n")
-        expected = hmac.new(self._secret, payload, "sha256").hexdigest().encode()
+        expected = hmac.new(self._sign_key, payload, "sha256").hexdigest().encode()
         if not hmac.compare_digest(signature, expected):
             self._ignored("it is corrupt or was not written on this machine")
             return
@@ -207,23 +215,35 @@ class FileCache:
         self.notes.append(f"result cache {name} ignored and rebuilt: {why}")
 
 
+KEY_BYTES = 32
+
+
 def _secret() -> bytes:
     """This user's signing key for cache files, created on first use (mode 0600)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     path = Path(base) / "pytest-devsecops" / "cache-key"
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        pass
+    if path.exists():
+        return _read_key(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_hex(32)
+    # Written in full under another name, then linked into place: a process starting at the same
+    # moment sees either no key or a whole one, never an empty file (an empty HMAC key).
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".cache-key-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made one at the same moment: use theirs
-        try:
-            return bytes.fromhex(path.read_text(encoding="ascii").strip())
-        except ValueError:
-            raise OSError(f"{path} is not a valid key; delete it") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return bytes.fromhex(key)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:  # mkstemp: mode 0600
+            handle.write(secrets.token_hex(KEY_BYTES))
+        # FileExistsError: another process made one at the same moment; theirs is used.
+        with contextlib.suppress(FileExistsError):
+            os.link(partial, path)
+    finally:
+        os.unlink(partial)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise OSError(f"{path} is not a valid key; delete it")
+    return key
