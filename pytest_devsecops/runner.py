@@ -67,7 +67,7 @@ def run_scanners(
         run.thread.start()
     results = []
     for run in runs:
-        budget = max(context.timeout, float(getattr(run.scanner, "time_budget", 0.0)))
+        budget = max(context.timeout, _time_budget(run.scanner))
         run.thread.join(max(0.0, started + budget + HANG_GRACE_SECONDS - time.monotonic()))
         result = run.result if run.result is not None else _hung(run.scanner, budget)
         if result.scanner != run.scanner.name:
@@ -118,6 +118,15 @@ def _hung(scanner: Scanner, timeout: float) -> ScanResult:
         hint="raise devsecops_timeout, or report the hang to the scanner's authors",
         duration=timeout + HANG_GRACE_SECONDS,
     )
+
+
+def _time_budget(scanner: Scanner) -> float:
+    """A scanner's own longer budget, if it declares one; a scanner that cannot even say (a
+    lazy scanner whose module fails to import) is judged by its scan thread's error instead."""
+    try:
+        return float(getattr(scanner, "time_budget", 0.0))
+    except Exception:
+        return 0.0
 
 
 def _failed(name: str, exc: Exception) -> ScanResult:

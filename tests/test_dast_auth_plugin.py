@@ -160,3 +160,63 @@ def test_marker_exclusions_add_to_the_logout_defaults() -> None:
     options = _with(DastOptions(), {"exclude": ["/admin/*"], "time_based": True})
     assert options.exclude == (*DEFAULT_EXCLUDE, "/admin/*")
     assert options.time_based
+
+
+LOCKOUT_APP = """
+import html
+from urllib.parse import parse_qs
+
+SESSIONS = {"logins": 0, "alive": 0}
+FORM = (b"<html><body><form method='post' action='/login'><input name='user'>"
+        b"<input type='password' name='pw'><button>go</button></form></body></html>")
+
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "/")
+    if path == "/login" and environ["REQUEST_METHOD"] == "POST":
+        SESSIONS["logins"] += 1
+        if SESSIONS["logins"] > 1:  # a lockout: the second login is refused
+            start_response("429 Too Many Requests", [("Content-Type", "text/plain")])
+            return [b"locked out"]
+        SESSIONS["alive"] = 12  # the session dies after a few pages
+        start_response("302 Found", [("Location", "/"), ("Set-Cookie", "sid=ok; Path=/")])
+        return [b""]
+    if path == "/login":
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [FORM]
+    if "sid=ok" not in environ.get("HTTP_COOKIE", "") or SESSIONS["alive"] <= 0:
+        start_response("302 Found", [("Location", "/login")])
+        return [b""]
+    SESSIONS["alive"] -= 1
+    links = "".join(f"<a href='/p{n}'>p{n}</a>" for n in range(20))
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [f"<html><body><p>Welcome back</p>{links}</body></html>".encode()]
+"""
+
+
+def test_a_session_lost_for_good_fails_the_status(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lockout or a rate-limited login ends the scan early: that is no limit the user chose,
+    # so the pages not seen are a coverage gap, never a quiet pass.
+    monkeypatch.setenv("SCAN_USER", "alice")
+    monkeypatch.setenv("SCAN_PASSWORD", PASSWORD)
+    pytester.makepyfile(lockout=LOCKOUT_APP)
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        pythonpath = ["."]
+        devsecops_scanners = ["dast"]
+        devsecops_app = "lockout:app"
+        devsecops_fail_on = "critical"
+        devsecops_dast_login_url = "/login"
+        devsecops_dast_login_username_field = "user"
+        devsecops_dast_login_password_field = "pw"
+        devsecops_dast_login_username_env = "SCAN_USER"
+        devsecops_dast_login_password_env = "SCAN_PASSWORD"
+        devsecops_dast_min_pages = "1"
+        """
+    )
+    result = pytester.runpytest("--devsecops", "-v")
+    result.stdout.fnmatch_lines(["devsecops/dast::status FAILED*"])
+    result.stdout.fnmatch_lines(["*stopped early: the session was lost*"])

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from . import active, api_scan, probe_site
 from .api_scan import Api
-from .auth import AuthError, Session
+from .auth import SESSION_LOST, AuthError, Session
 from .crawler import Page, excluded
 from .findings import path_template
 from .http import HttpClient, RequestBudgetExceeded, Response
@@ -86,7 +86,7 @@ def run(
     except RequestBudgetExceeded as exc:
         stopped = str(exc)
     except AuthError as exc:
-        stopped = f"the session was lost during active probes and logging in again failed: {exc}"
+        stopped = f"{SESSION_LOST} during active probes and logging in again failed: {exc}"
     except _TimeUp:
         stopped = f"time limit {options.max_seconds:g}s reached during active probes"
     if listener is not None:

@@ -19,6 +19,11 @@ class AuthError(Exception):
     """The login could not be done; the message never contains a credential."""
 
 
+# How a scan's `stopped` reason starts when the session was lost for good: unlike the user's
+# own limits (pages, time, requests) that is a failure of the scan, never a deliberate stop.
+SESSION_LOST = "the session was lost"
+
+
 @dataclasses.dataclass(frozen=True)
 class LoginConfig:
     """A form login: the page, the field names, and the *names* of the variables that hold the
@@ -137,7 +142,9 @@ class Session:
             raise AuthError(f"the login at {url} answered {answer.status or answer.error}")
         if self.logged_in is not None and not self.logged_in.search(answer.body[:200_000]):
             raise AuthError(f"the login at {url} did not show devsecops_dast_logged_in_pattern")
-        if self.lost(answer) or _shows_login_form(answer, self.login_path):
+        # _gone, not lost: the login's own answer must not reset the count of logins in a row
+        # (only a crawled page or probe answer that shows the session alive does).
+        if self._gone(answer) or _shows_login_form(answer, self.login_path):
             raise AuthError(f"the login at {url} was refused (still logged out)")
 
 

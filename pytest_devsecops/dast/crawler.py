@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from . import html
-from .auth import AuthError
+from .auth import SESSION_LOST, AuthError
 from .http import HttpClient, RequestBudgetExceeded, Response
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def crawl(
             stopped = str(exc)
             break
         except AuthError as exc:
-            stopped = f"the session was lost and logging in again failed: {exc}"
+            stopped = f"{SESSION_LOST} and logging in again failed: {exc}"
             break
         if response.left_scope:
             outside.append(response.left_scope)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from ..core.finding import Coverage, ScanResult, Skipped
 from ..dast import canary
 from ..dast.app import AppError
+from ..dast.auth import SESSION_LOST
 from ..dast.findings import to_findings
 from ..dast.interface import DastOptions, DastReport
 from ..dast.rules_file import RuleLevels
@@ -104,8 +105,10 @@ def build_result(
     gaps = tuple(Skipped(page.url, page.error) for page in report.pages if page.error)
     if report.stopped:
         # A limit the user set, so not a gap; but pages past it were not seen, and a baseline
-        # update must not take the absence of their findings as proof that they are fixed.
-        gaps += (Skipped(report.target, f"stopped early: {report.stopped}", deliberate=True),)
+        # update must not take the absence of their findings as proof that they are fixed. A
+        # lost session (a lockout, a rate-limited login) is no choice of the user's: a gap.
+        deliberate = not report.stopped.startswith(SESSION_LOST)
+        gaps += (Skipped(report.target, f"stopped early: {report.stopped}", deliberate),)
     gaps += tuple(Skipped(f"API operation {op}", why) for op, why in report.unreachable)
     error = report.error
     login = _login_wall(report)

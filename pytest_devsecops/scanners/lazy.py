@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,12 +21,15 @@ class LazyScanner:
         self.name = name
         self._build = build
         self._built: Scanner | None = None
+        # The scan thread and the runner's main thread may both ask first: build it once.
+        self._lock = threading.Lock()
 
     @property
     def scanner(self) -> Scanner:
-        if self._built is None:
-            self._built = self._build()
-        return self._built
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
 
     def scan(self, context: ScanContext) -> ScanResult:
         return self.scanner.scan(context)
