@@ -151,3 +151,15 @@ def test_compressed_bodies_are_decoded() -> None:
         client = HttpClient(resolve_scope(base))
         assert "Traceback" in client.fetch("GET", base + "/").body
         client.close()
+
+
+def test_a_scope_knows_whether_it_is_this_machine() -> None:
+    # A discovered OpenAPI description's POST/PUT/DELETE operations go to loopback apps only.
+    def local(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    def staging(host: str, port: int) -> list[str]:
+        return ["10.0.0.5"]
+
+    assert resolve_scope("http://app.test:8000", ["app.test"], resolver=local).loopback
+    assert not resolve_scope("http://app.test:8000", ["app.test"], resolver=staging).loopback

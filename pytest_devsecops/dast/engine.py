@@ -48,6 +48,15 @@ class BuiltinEngine:
                 api, found_at = api_scan.discover(start, client, options.exclude)
                 if api is not None:
                     notes.append(f"OpenAPI description found at {found_at}")
+                if api is not None and not scope.loopback:
+                    # Nobody named this description, and the host is not this machine (a
+                    # shared staging server, say): its POST, PUT and DELETE operations are not
+                    # sent unasked.
+                    api.operations = [op for op in api.operations if op.method == "GET"]
+                    notes.append(
+                        "only its GET operations used on a host that is not loopback "
+                        "(set devsecops_openapi to use all of them)"
+                    )
             seeds = options.paths + (api.seeds if api else ())
             if options.auth.login is not None:
                 # The login page is part of the app (ZAP's context includes it): its form is

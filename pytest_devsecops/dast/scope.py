@@ -30,6 +30,11 @@ class Scope:
     address: str  # the resolved address every request connects to (pinned)
 
     @property
+    def loopback(self) -> bool:
+        """Whether requests go to this machine (the app under test), not an allowed host."""
+        return ipaddress.ip_address(self.address.split("%")[0]).is_loopback
+
+    @property
     def origin(self) -> str:
         return f"{self.scheme}://{_netloc(self.host, self.port)}"
 
