@@ -237,3 +237,15 @@ def test_a_truncated_signing_key_turns_the_cache_off(
     cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
     assert not cache.enabled
     assert "is not a valid key; delete it" in cache.notes[0]
+
+
+def test_a_cache_folder_planted_as_a_symlink_is_not_used(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "devsecops").symlink_to(elsewhere)
+    cache = FileCache.open(tmp_path / "devsecops", "bandit", KEY)
+    cache.put("a.py", "d1", {})
+    cache.save(["a.py"])
+    assert not cache.enabled
+    assert list(elsewhere.iterdir()) == []
+    assert "is a symbolic link" in cache.notes[0]
