@@ -20,6 +20,14 @@ _KEYWORDS = (
     "apikey", "api_key", "api-key", "accesskey", "access_key", "access-key",
     "privatekey", "private_key", "private-key", "authkey", "auth_key", "auth-key",
 )  # fmt: skip
+# The keywords by the prefix they share ("pass" for password, passwd, passphrase...).
+_ROOTS: dict[str, tuple[str, ...]] = {}
+for _keyword in _KEYWORDS:
+    _root = next(
+        (r for r in ("pass", "api", "access", "private", "auth") if _keyword.startswith(r)),
+        _keyword,
+    )
+    _ROOTS[_root] = (*_ROOTS.get(_root, ()), _keyword)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _IDENTIFIER = re.compile(r"[\w.-]*")
 # After the name: = "v", : "v", ": "v" (JSON), := "v", => "v", : str = "v" (annotated).
@@ -83,13 +91,19 @@ def _url_credentials(text: str) -> Iterator[re.Match[str]]:
 
 
 def _keyword_hits(text: str) -> list[tuple[int, int]]:
-    folded = text.translate(_ASCII_LOWER)  # same length, so offsets stay true (lower() may grow)
+    # Offsets must stay true: lower() keeps them unless a character grows (`İ`), and then the
+    # per-character translate() is used (it cost 0.8 s of a cold scan of Django's .po files).
+    folded = text.lower()
+    if len(folded) != len(text):
+        folded = text.translate(_ASCII_LOWER)
     hits = []
-    for keyword in _KEYWORDS:
-        position = folded.find(keyword)
+    for root, keywords in _ROOTS.items():  # one pass over the text per shared prefix
+        position = folded.find(root)
         while position >= 0:
-            hits.append((position, position + len(keyword)))
-            position = folded.find(keyword, position + 1)
+            hits += [
+                (position, position + len(k)) for k in keywords if folded.startswith(k, position)
+            ]
+            position = folded.find(root, position + 1)
     return sorted(hits)
 
 
