@@ -250,3 +250,30 @@ def test_detect_secrets_reads_only_changed_files(
     assert [item for item in _items(cold) if item not in _items(changed)] == [
         "devsecops/secrets::generic-secret[app/db.ini:2]"
     ]
+
+
+def test_unchanged_files_are_not_opened_and_binaries_not_sniffed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops.scanners.interface import ScanContext
+    from pytest_devsecops.scanners.secrets import files
+
+    (tmp_path / "app.py").write_text("x = 1\n")
+    (tmp_path / "logo.bin").write_bytes(b"\x89PNG\0\0\0")
+    context = ScanContext(
+        root=tmp_path, paths=(tmp_path,), excludes=(), timeout=5, workdir=tmp_path
+    )
+    first = files.enumerate_files(context, None)
+    assert first.files == ("app.py",)
+    assert first.binaries_found == ["logo.bin"]
+
+    def opened(path: object) -> bytes:
+        raise AssertionError(f"{path} was opened")
+
+    monkeypatch.setattr(files, "read_if_text", opened)
+    known = {"app.py": "digest-of-app", "logo.bin": files.BINARY}
+    again = files.enumerate_files(context, None, lambda name, _info: known.get(name))
+    assert again.files == ("app.py",)
+    assert again.known == {"app.py": "digest-of-app"}
+    assert again.binaries_known == ["logo.bin"]
+    assert [skip.target for skip in again.skipped] == ["logo.bin"]  # still listed as binary

@@ -140,6 +140,11 @@ class FileCache:
         self._dirty = self._dirty or self._new[rel][2] != entry[2]
         return entry[1]
 
+    def keep(self, rel: str) -> None:
+        """Carry `rel`'s entry over unchanged (one that is no result, e.g. a binary verdict)."""
+        if rel in self._old:
+            self._new[rel] = self._old[rel]
+
     def put(self, rel: str, digest: str, value: Any, signature: list[int] | None = None) -> None:
         """Store `rel`'s result; with the stat `signature` taken *before* its bytes were read."""
         self._new[rel] = [digest, value, signature or []]

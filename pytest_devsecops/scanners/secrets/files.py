@@ -16,6 +16,8 @@ from ..interface import ScanContext
 
 MAX_BYTES = 5 * 1024 * 1024  # larger files are data dumps, not configuration: listed as skipped
 _SNIFF = 8192
+# The digest the result cache records for a binary file: an unchanged one is not sniffed again.
+BINARY = "binary"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,9 @@ class FileSet:
     # Files the result cache recognised by their stat signature: not read (name -> digest).
     known: dict[str, str] = dataclasses.field(default_factory=dict)
     signatures: dict[str, list[int]] = dataclasses.field(default_factory=dict, repr=False)
+    # Binary files: known unchanged by their signature, or found binary by reading their start.
+    binaries_known: list[str] = dataclasses.field(default_factory=list)
+    binaries_found: list[str] = dataclasses.field(default_factory=list)
 
 
 # Given a file's name and lstat, its digest when the cache knows it unchanged, else None.
@@ -52,8 +57,10 @@ def enumerate_files(
     root = str(context.root)
     listed = FileSet((), (), source)
     skipped: list[Skipped] = []
+    excludes = frozenset(context.excludes)
     for relative in candidates:
-        if _excluded(relative, context.excludes):
+        # The walk never enters an excluded folder: only git's list needs the full check.
+        if relative in excludes or (source == "git" and _excluded(relative, excludes)):
             continue
         data, reason, deliberate = load(listed, relative, os.path.join(root, relative), recognise)
         if data is None and reason:
@@ -112,7 +119,8 @@ def _walk(context: ScanContext) -> Iterator[str]:
 def _walk_folder(folder: str, prefix: str, excluded: set[str]) -> Iterator[str]:
     """Relative names under `folder`, built as strings (no per-file path objects or relpath)."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        with os.scandir(folder) as listing:  # unsorted: the caller sorts the whole list once
+            entries = list(listing)
     except OSError:
         return  # os.walk's behaviour: an unreadable folder is not listed
     for entry in entries:
@@ -127,7 +135,7 @@ def _walk_folder(folder: str, prefix: str, excluded: set[str]) -> Iterator[str]:
             yield f"{prefix}{entry.name}"
 
 
-def _excluded(relative: str, excludes: tuple[str, ...]) -> bool:
+def _excluded(relative: str, excludes: frozenset[str]) -> bool:
     parts = relative.split("/")
     return any(part in excludes for part in parts[:-1]) or relative in excludes
 
@@ -153,6 +161,9 @@ def load(
         )
     listed.signatures[relative] = stat_signature(info)  # taken before the bytes are read
     digest = recognise(relative, info) if recognise is not None else None
+    if digest == BINARY:
+        listed.binaries_known.append(relative)
+        return None, "binary", True
     if digest is not None:
         listed.known[relative] = digest
         return None, "", False
@@ -161,5 +172,6 @@ def load(
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}", False
     if data is None:
+        listed.binaries_found.append(relative)
         return None, "binary", True
     return data, "", False

@@ -17,7 +17,7 @@ from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
 from . import canary, ds_engine, generic, history, reuse, trivy_engine
-from .files import decode, enumerate_files, load, read_text
+from .files import BINARY, decode, enumerate_files, load, read_text
 from .filters import dismissed
 from .findings import build, holds, merge
 from .model import Candidate
@@ -47,6 +47,7 @@ class _Tree:
     dismissed: Counter[str] = dataclasses.field(default_factory=Counter)
     error: str = ""
     trivy_version: str = ""
+    binaries: list[str] = dataclasses.field(default_factory=list)  # their verdicts are cached
 
 
 @dataclasses.dataclass
@@ -142,7 +143,7 @@ class SecretsScanner:
             findings = findings + self._build(kept)
         if not tree.error and not canary_failure:
             # Only results of engines that proved themselves on the canary are kept for reuse.
-            cache.save(tree.scanned)
+            cache.save(tree.scanned + tree.binaries)
         if trivy_path is not None:
             versions["trivy"] = tree.trivy_version or canary_trivy
         notes = [
@@ -190,6 +191,12 @@ class SecretsScanner:
             gaps=[s for s in listed.skipped if not s.deliberate],
             deliberate=tuple(s for s in listed.skipped if s.deliberate),
         )
+        # Binary verdicts are kept too, so an unchanged binary is not opened again next time.
+        result.binaries = listed.binaries_known + listed.binaries_found
+        for name in listed.binaries_known:
+            cache.keep(name)
+        for name in listed.binaries_found:
+            cache.put(name, BINARY, None, listed.signatures.get(name))
         digests = {name: cache.digest(data) for name, data in contents.items()}
         digests.update(listed.known)
         signatures = listed.signatures
