@@ -277,3 +277,31 @@ def test_unchanged_files_are_not_opened_and_binaries_not_sniffed_again(
     assert again.known == {"app.py": "digest-of-app"}
     assert again.binaries_known == ["logo.bin"]
     assert [skip.target for skip in again.skipped] == ["logo.bin"]  # still listed as binary
+
+
+def test_files_trivy_skips_by_name_are_scanned_in_an_early_run(project: pytest.Pytester) -> None:
+    # Cold: the files trivy never reads by name get their own run, started beside the first.
+    (project.path / "app" / "logo.svg").write_text(f"<svg><!-- {ROTATED} --></svg>\n")
+    (project.path / "app" / "go.sum").write_text(f"token = {BARE}\n")
+    result, folders = _run(project, "--cache-clear")
+    items = _items(result)
+    assert "devsecops/secrets::github-pat[app/logo.svg:1]" in items
+    assert "devsecops/secrets::github-pat[app/go.sum:1]" in items
+    assert any("/early/stage" in folder for folder in folders)
+    assert not any("/second/stage" in folder for folder in folders)  # nothing left for later
+
+
+def test_a_skip_nobody_predicted_is_still_caught_by_a_second_run(tmp_path: Path) -> None:
+    from pytest_devsecops.scanners.secrets import trivy_engine
+
+    trivy = find_tool("trivy").path
+    if trivy is None:
+        pytest.skip("trivy is not installed")
+    read = {"a.txt": f"token = {ROTATED}\n", "b.txt": f"token = {BARE}\n"}
+    for name, text in read.items():
+        (tmp_path / name).write_text(text)
+    first = trivy_engine.TrivyRun(version="x", scanned=frozenset({"a.txt"}))  # b.txt "unread"
+    early = trivy_engine.renamed_run(trivy, read, ["a.txt"], tmp_path / "early", 60)
+    outcome = trivy_engine.complete(first, read, trivy, tmp_path / "work", 60, early)
+    assert outcome.scanned == {"a.txt", "b.txt"}
+    assert [c.path for c in outcome.candidates] == ["b.txt"]  # a.txt: the first run's business

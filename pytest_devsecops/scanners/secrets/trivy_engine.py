@@ -22,6 +22,16 @@ _ALLOW_RULES = (
     "python", "conda", "cargo", "http-server", "wordpress", "anaconda",
 )  # fmt: skip
 MIN_BYTES = 10
+# What trivy's secret analyser never reads by name, whatever its configuration (its skip lists).
+# Only a prediction, to start the second run early: what it really read is still checked.
+_UNREAD_SUFFIXES = (
+    ".jpg", ".png", ".gif", ".doc", ".pdf", ".bin", ".svg", ".socket", ".deb", ".rpm", ".zip",
+    ".gz", ".gzip", ".tar", ".pyc",
+)  # fmt: skip
+_UNREAD_NAMES = frozenset(
+    {"go.mod", "go.sum", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "Pipfile.lock",
+     "Gemfile.lock", "poetry.lock", "Cargo.lock", "composer.lock"}
+)  # fmt: skip
 _SCANNED = re.compile(r'\[secret\] scanStream called\s+file_path="((?:[^"\\]|\\.)*)"')
 _LEFT_CHARS = re.compile(r"[A-Za-z0-9_-]")
 _RIGHT_CHARS = re.compile(r"[A-Za-z0-9_\-+/=~]")
@@ -45,35 +55,81 @@ class TrivyRun:
     error: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Renamed:
+    """A run over copies of some files under neutral names (`aliases`: copy -> real name)."""
+
+    aliases: dict[str, str]
+    run: TrivyRun
+
+    def outcome(self, read: dict[str, str], wanted: Iterable[str]) -> TrivyOutcome:
+        """Its secrets and coverage, under the real names, for the `wanted` files only."""
+        if self.run.error:
+            return TrivyOutcome(error=self.run.error)
+        keep = set(wanted)
+        texts = {alias: read[name] for alias, name in self.aliases.items() if name in keep}
+        moved = tuple(
+            dataclasses.replace(c, path=self.aliases[c.path])
+            for c in _candidates(self.run.results, texts)
+        )
+        scanned = {self.aliases[a] for a in self.run.scanned if a in texts}
+        return TrivyOutcome(moved, frozenset(scanned), self.run.version)
+
+
+def likely_unread(name: str) -> bool:
+    """Whether trivy will skip this file by its name (see _UNREAD_SUFFIXES)."""
+    base = name.rsplit("/", 1)[-1]
+    return base in _UNREAD_NAMES or base.lower().endswith(_UNREAD_SUFFIXES) or ".dist-info/" in name
+
+
+def renamed_run(
+    trivy: Path, read: dict[str, str], names: Iterable[str], folder: Path, timeout: float
+) -> Renamed:
+    """trivy over copies of `names` under neutral names it does read (`000001.txt`)."""
+    stage = folder / "stage"
+    stage.mkdir(parents=True, exist_ok=True)
+    aliases = {f"{index:06d}.txt": name for index, name in enumerate(sorted(names))}
+    for alias, name in aliases.items():
+        (stage / alias).write_text(read[name], encoding="utf-8", errors="surrogatepass")
+    return Renamed(aliases, run(trivy, stage, folder / "out", timeout))
+
+
 def complete(
-    first: TrivyRun, read: dict[str, str], trivy: Path, workdir: Path, timeout: float
+    first: TrivyRun,
+    read: dict[str, str],
+    trivy: Path,
+    workdir: Path,
+    timeout: float,
+    early: Renamed | None = None,
 ) -> TrivyOutcome:
     """The secrets of `first`, plus a second run for the files trivy never reads by name.
 
     trivy skips some files whatever its configuration (`*.svg`, lock files, `go.sum`,
     `*.dist-info/`): those are copied under neutral names and given to a second run, so its
     rules cover every file we listed. `read` maps relative paths to their text (for the values).
+    `early` is that second run started beforehand on the files predicted to be skipped; only
+    the skipped files it did not cover are run again.
     """
     if first.error:
         return TrivyOutcome(error=first.error)
     candidates = tuple(_candidates(first.results, read))
-    missing = sorted(name for name in expected(read) if name not in first.scanned)
-    if not missing:
-        return TrivyOutcome(candidates, first.scanned, first.version)
-    stage = workdir / "stage"
-    stage.mkdir(parents=True, exist_ok=True)
-    staged = {f"{index:06d}.txt": name for index, name in enumerate(missing)}
-    for alias, name in staged.items():
-        (stage / alias).write_text(read[name], encoding="utf-8", errors="surrogatepass")
-    second = run(trivy, stage, workdir / "staged", timeout)
-    if second.error:
-        return TrivyOutcome(error=second.error)
-    aliases = {alias: read[name] for alias, name in staged.items()}
-    moved = tuple(
-        dataclasses.replace(c, path=staged[c.path]) for c in _candidates(second.results, aliases)
-    )
-    scanned = first.scanned | {staged[alias] for alias in second.scanned if alias in staged}
-    return TrivyOutcome(candidates + moved, scanned, first.version)
+    scanned = set(first.scanned)
+    missing = sorted(name for name in expected(read) if name not in scanned)
+    if missing and early is not None:
+        covered = early.outcome(read, missing)
+        if covered.error:
+            return TrivyOutcome(error=covered.error)
+        candidates += covered.candidates
+        scanned |= covered.scanned
+        missing = [name for name in missing if name not in scanned]
+    if missing:
+        second = renamed_run(trivy, read, missing, workdir / "second", timeout)
+        more = second.outcome(read, missing)
+        if more.error:
+            return TrivyOutcome(error=more.error)
+        candidates += more.candidates
+        scanned |= more.scanned
+    return TrivyOutcome(candidates, frozenset(scanned), first.version)
 
 
 def stage(folder: Path, contents: dict[str, bytes]) -> None:
