@@ -148,7 +148,8 @@ LIGHT_OURS = {
 }
 
 
-def test_installed_but_off_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+def _record_modules(pytester: pytest.Pytester) -> None:
+    """A plain suite whose conftest writes the imported module names to modules.json."""
     pytester.makeconftest(
         """
         import json, sys
@@ -159,6 +160,10 @@ def test_installed_but_off_imports_nothing_heavy(pytester: pytest.Pytester) -> N
         """
     )
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+
+
+def test_installed_but_off_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    _record_modules(pytester)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
     modules = set(json.loads((pytester.path / "modules.json").read_text()))
     assert "pytest_devsecops.plugin" in modules  # the plugin was loaded, just not switched on
@@ -183,16 +188,7 @@ def test_a_corrupt_last_run_cache_lists_status_items(project: pytest.Pytester) -
 def test_a_run_imports_only_the_scanners_it_uses(pytester: pytest.Pytester) -> None:
     # Every built-in scanner is registered, but as a stand-in: a bandit-only run must not pay
     # for the DAST engine, requests, the secrets or image scanners, or reporters nobody asked for.
-    pytester.makeconftest(
-        """
-        import json, sys
-
-        def pytest_sessionfinish(session):
-            with open("modules.json", "w") as out:
-                json.dump(sorted(sys.modules), out)
-        """
-    )
-    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    _record_modules(pytester)
     (pytester.path / "app.py").write_text("print(eval(input()))\n")
     pytester.makepyprojecttoml(
         '[tool.pytest.ini_options]\ndevsecops_scanners = ["bandit"]\ndevsecops_paths = ["app.py"]\n'
