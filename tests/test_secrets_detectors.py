@@ -290,3 +290,18 @@ def test_detect_secrets_alone_never_verifies_over_the_network(
     assert [f.item_label for f in result.findings] == ["aws.py:1", "aws.py:2"]
     engines = [dict(f.details)["found by"] for f in result.findings]
     assert all(found.startswith("detect-secrets (AWS Access Key)") for found in engines)
+
+
+def test_detect_secrets_scans_the_text_it_is_given_not_the_file_on_disk(tmp_path: Path) -> None:
+    # The cache keys results by the text that was hashed; a file rewritten on disk mid-scan must
+    # not lend its results to that text.
+    pytest.importorskip("detect_secrets")
+    from pytest_devsecops.scanners.secrets import ds_engine
+
+    token = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8"
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "settings.py").write_text("DEBUG = True\n")  # what the disk holds now
+    read = {"app/settings.py": f'GITHUB_TOKEN = "{token}"\n'}  # what was read and hashed
+    found = ds_engine.scan(tmp_path, read, read)
+    assert {(c.path, c.line) for c in found} == {("app/settings.py", 1)}
+    assert ds_engine.scan(tmp_path, read, {"app/settings.py": "DEBUG = True\n"}) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from importlib import metadata
@@ -33,22 +34,39 @@ def version() -> str:
 def scan(
     root: Path, files: Iterable[str], read: dict[str, str], commit: str = ""
 ) -> list[Candidate]:
-    """Scan each file (relative to `root`) with all of detect-secrets' plugins."""
+    """Scan each file's text in `read` with all of detect-secrets' plugins.
+
+    detect-secrets reads files itself, so it is given copies of the very text the other
+    engines saw and the cache keyed (at the same relative paths, for its file-type handling):
+    a file rewritten on disk mid-scan must not put another content's results under this digest.
+    """
     from detect_secrets.core.scan import scan_file
     from detect_secrets.settings import default_settings
 
+    del root  # the text comes from `read`; see above
     found: list[Candidate] = []
-    with _LOCK, default_settings() as settings:
+    with _LOCK, default_settings() as settings, tempfile.TemporaryDirectory() as copies:
         present = [name for name in (_VERIFY, _ALLOWLIST) if name in settings.filters]
         if present:
             settings.disable_filters(*present)
         for relative in files:
             text = read.get(relative)
-            if text is None:
+            copy = _copy_path(Path(copies), relative)
+            if text is None or copy is None:
                 continue
-            secrets = scan_file(str(root / relative))
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(text, encoding="utf-8", errors="surrogatepass")
+            secrets = scan_file(str(copy))
             found.extend(_candidates(secrets, relative, text.splitlines(), commit))
     return found
+
+
+def _copy_path(folder: Path, relative: str) -> Path | None:
+    """Where `relative` is copied under `folder`; None for a name that would leave it."""
+    parts = relative.split("/")
+    if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        return None
+    return folder.joinpath(*parts)
 
 
 def _candidates(
