@@ -90,8 +90,9 @@ def main() -> None:
 
     def ours(cache: Path | None) -> object:
         scanner = PipAuditScanner(requirements=(requirements,), osv_db=args.db)
-        context = ScanContext(root=work, paths=(work,), excludes=(), timeout=600, workdir=work,
-                              cache_dir=cache)
+        context = ScanContext(
+            root=work, paths=(work,), excludes=(), timeout=600, workdir=work, cache_dir=cache
+        )
         return scanner.scan(context)
 
     cold_times = []
@@ -103,19 +104,39 @@ def main() -> None:
     ours(warm_cache)
     warm, warm_times, warm_result = timed(lambda: ours(warm_cache), args.repeat)
     our_pairs = {
-        (f.label.split("==")[0], f.rule) for f in warm_result.findings  # type: ignore[attr-defined]
+        (f.label.split("==")[0], f.rule)
+        for f in warm_result.findings  # type: ignore[attr-defined]
     }
 
     with osv_api.serve(args.db) as (url, _):
-        command = [sys.executable, "-m", "pip_audit", "-r", str(requirements), "--disable-pip",
-                   "--no-deps", "-s", "osv", "--osv-url", url, "-f", "json", "--progress-spinner", "off",
-                   "--cache-dir", str(work / "pip-audit-cache")]
+        command = [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            str(requirements),
+            "--disable-pip",
+            "--no-deps",
+            "-s",
+            "osv",
+            "--osv-url",
+            url,
+            "-f",
+            "json",
+            "--progress-spinner",
+            "off",
+            "--cache-dir",
+            str(work / "pip-audit-cache"),
+        ]
         cli, cli_times, cli_run = timed(
-            lambda: subprocess.run(command, capture_output=True, text=True, check=False), args.repeat
+            lambda: subprocess.run(command, capture_output=True, text=True, check=False),
+            args.repeat,
         )
         report = json.loads(cli_run.stdout)  # type: ignore[attr-defined]
         cli_pairs = {
-            (dep["name"], vuln["id"]) for dep in report["dependencies"] for vuln in dep.get("vulns", [])
+            (dep["name"], vuln["id"])
+            for dep in report["dependencies"]
+            for vuln in dep.get("vulns", [])
         }
 
         def service_run() -> object:
@@ -124,15 +145,26 @@ def main() -> None:
 
         service, service_times, _ = timed(service_run, args.repeat)
 
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
-    print(f"ours, cold (parse all records):  median {statistics.median(cold_times):.3f} s  {_fmt(cold_times)}")
+    print(
+        f"machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}"
+    )
+    print(
+        f"ours, cold (parse all records):  median {statistics.median(cold_times):.3f} s  "
+        f"{_fmt(cold_times)}"
+    )
     print(f"ours, warm (cached index):       median {warm:.3f} s  {_fmt(warm_times)}")
     print(f"pip-audit CLI vs loopback OSV:   median {cli:.3f} s  {_fmt(cli_times)}")
     print(f"pip-audit OsvService in-process: median {service:.3f} s  {_fmt(service_times)}")
-    print(f"ratios: CLI / ours warm = {cli / warm:.1f}x; CLI / ours cold = "
-          f"{cli / statistics.median(cold_times):.1f}x; OsvService / ours warm = {service / warm:.1f}x")
-    print(f"findings: ours {len(our_pairs)}, pip-audit {len(cli_pairs)}; "
-          f"only ours {len(our_pairs - cli_pairs)}, only pip-audit {len(cli_pairs - our_pairs)}")
+    print(
+        f"ratios: CLI / ours warm = {cli / warm:.1f}x; CLI / ours cold = "
+        f"{cli / statistics.median(cold_times):.1f}x; "
+        f"OsvService / ours warm = {service / warm:.1f}x"
+    )
+    print(
+        f"findings: ours {len(our_pairs)}, pip-audit {len(cli_pairs)}; "
+        f"only ours {len(our_pairs - cli_pairs)}, only pip-audit {len(cli_pairs - our_pairs)}"
+    )
     for pair in sorted(our_pairs ^ cli_pairs)[:10]:
         print("  differs:", pair, "ours" if pair in our_pairs else "pip-audit")
 

@@ -51,22 +51,28 @@ def make_app(pages: int) -> Any:
         headers = [("Content-Type", "text/html; charset=utf-8")]
         if path == "/":
             links = "".join(f"<a href='/s{s}/p0'>section {s}</a> " for s in range(sections))
-            links += "<a href='/search?q=x'>search</a> <a href='/item?id=1'>item</a> <a href='/go?url=/'>go</a>"
+            links += (
+                "<a href='/search?q=x'>search</a> <a href='/item?id=1'>item</a> "
+                "<a href='/go?url=/'>go</a>"
+            )
             headers.append(("Set-Cookie", "sid=abc; Path=/"))
             body = links
         elif path.startswith("/s") and path[2:3].isdigit():
             section, _, page = path[2:].partition("/p")
             number = int(page or 0)
             following = "".join(
-                f"<a href='/s{section}/p{n}'>p{n}</a> " for n in range(number + 1, min(number + 4, per_section))
+                f"<a href='/s{section}/p{n}'>p{n}</a> "
+                for n in range(number + 1, min(number + 4, per_section))
             )
-            body = f"<h1>Section {escape(section)} page {number}</h1><p>{'text ' * 40}</p>{following}"
+            body = (
+                f"<h1>Section {escape(section)} page {number}</h1><p>{'text ' * 40}</p>{following}"
+            )
         elif path == "/search":
             body = "<p>Results for " + query.get("q", "") + "</p>"
         elif path == "/item":
             if "'" in query.get("id", ""):
                 start_response("500 Internal Server Error", headers)
-                return [b"<pre>sqlite3.OperationalError: unrecognized token: \"'\"</pre>"]
+                return [b'<pre>sqlite3.OperationalError: unrecognized token: "\'"</pre>']
             body = "<p>item</p>"
         elif path == "/go":
             start_response("302 Found", [("Location", query.get("url", "/"))])
@@ -83,7 +89,8 @@ def make_app(pages: int) -> Any:
 def ours(base: str, pages: int, active: bool) -> tuple[float, int, set[str]]:
     started = time.perf_counter()
     report = BuiltinEngine().scan(
-        resolve_scope(base), base + "/",
+        resolve_scope(base),
+        base + "/",
         DastOptions(active=active, max_pages=pages + 50, max_depth=pages, max_seconds=600),
     )
     elapsed = time.perf_counter() - started
@@ -94,12 +101,31 @@ def ours(base: str, pages: int, active: bool) -> tuple[float, int, set[str]]:
 def wapiti(executable: str, base: str, modules: str, work: Path) -> tuple[float, int, str]:
     output = work / f"wapiti-{modules.replace(',', '_')}.json"
     command = [
-        executable, "-u", base + "/", "--scope", "folder", "-m", modules, "--flush-session",
-        "-f", "json", "-o", str(output), "-d", "600", "--max-links-per-page", "1000",
-        "--max-scan-time", "600", "-v", "0", "--store-session", str(work / "session"),
+        executable,
+        "-u",
+        base + "/",
+        "--scope",
+        "folder",
+        "-m",
+        modules,
+        "--flush-session",
+        "-f",
+        "json",
+        "-o",
+        str(output),
+        "-d",
+        "600",
+        "--max-links-per-page",
+        "1000",
+        "--max-scan-time",
+        "600",
+        "-v",
+        "0",
+        "--store-session",
+        str(work / "session"),
     ]
     started = time.perf_counter()
-    subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)  # noqa: S603
+    subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)
     elapsed = time.perf_counter() - started
     data = json.loads(output.read_text()) if output.exists() else {}
     crawled = int(data.get("infos", {}).get("crawled_pages_nbr", 0))
@@ -121,9 +147,14 @@ def main() -> None:
         passive_time = statistics.median(run[0] for run in passive_runs)
         active_time = statistics.median(run[0] for run in active_runs)
         pages = passive_runs[0][1]
-        print(f"ours, passive: {pages} pages, median {passive_time:.2f} s "
-              f"({pages / passive_time:.0f} pages/s) {[round(r[0], 2) for r in passive_runs]}")
-        print(f"ours, passive + active: median {active_time:.2f} s {[round(r[0], 2) for r in active_runs]}")
+        print(
+            f"ours, passive: {pages} pages, median {passive_time:.2f} s "
+            f"({pages / passive_time:.0f} pages/s) {[round(r[0], 2) for r in passive_runs]}"
+        )
+        print(
+            f"ours, passive + active: median {active_time:.2f} s "
+            f"{[round(r[0], 2) for r in active_runs]}"
+        )
         our_rules = active_runs[0][2]
         if not args.wapiti:
             print("wapiti not found: pass --wapiti PATH")
@@ -134,10 +165,17 @@ def main() -> None:
         w_active = [wapiti(args.wapiti, base, active_modules, work) for _ in range(args.repeat)]
     wp_time = statistics.median(run[0] for run in w_passive)
     wa_time = statistics.median(run[0] for run in w_active)
-    print(f"wapiti3, {passive_modules}: {w_passive[0][1]} pages crawled, median {wp_time:.2f} s "
-          f"{[round(r[0], 2) for r in w_passive]}")
-    print(f"wapiti3, + xss,sql,redirect: median {wa_time:.2f} s {[round(r[0], 2) for r in w_active]}")
-    print(f"ratios (wapiti / ours): passive {wp_time / passive_time:.1f}x, active {wa_time / active_time:.1f}x")
+    print(
+        f"wapiti3, {passive_modules}: {w_passive[0][1]} pages crawled, median {wp_time:.2f} s "
+        f"{[round(r[0], 2) for r in w_passive]}"
+    )
+    print(
+        f"wapiti3, + xss,sql,redirect: median {wa_time:.2f} s {[round(r[0], 2) for r in w_active]}"
+    )
+    print(
+        f"ratios (wapiti / ours): passive {wp_time / passive_time:.1f}x, "
+        f"active {wa_time / active_time:.1f}x"
+    )
     wapiti_text = w_active[0][2]
     print(f"{'planted issue':42} ours  wapiti3")
     for name, (rule, words) in PLANTED.items():

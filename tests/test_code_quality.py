@@ -19,9 +19,9 @@ def run_tool(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_check_and_format() -> None:
     pytest.importorskip("ruff", reason="ruff comes with the [test] extra")
-    check = run_tool("ruff", "check", "pytest_devsecops", "tests")
+    check = run_tool("ruff", "check", "pytest_devsecops", "tests", "benchmarks")
     assert check.returncode == 0, check.stdout + check.stderr
-    fmt = run_tool("ruff", "format", "--check", "pytest_devsecops", "tests")
+    fmt = run_tool("ruff", "format", "--check", "pytest_devsecops", "tests", "benchmarks")
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
