@@ -305,3 +305,21 @@ def test_detect_secrets_scans_the_text_it_is_given_not_the_file_on_disk(tmp_path
     found = ds_engine.scan(tmp_path, read, read)
     assert {(c.path, c.line) for c in found} == {("app/settings.py", 1)}
     assert ds_engine.scan(tmp_path, read, {"app/settings.py": "DEBUG = True\n"}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "dummy"),
+    [
+        ("your-api-key-here", True),
+        ("ExamplePassword2024!", True),
+        ("changeme123", True),
+        ("my-fake-token", True),
+        # A dummy word among random characters does not make a real password a dummy.
+        ("Tr0ub4dor-Sample-9931", False),
+        ("ghp_aB3fakeQ9zXy8Wv7Ut6Sr5Qp4On3Ml2Kj1", False),
+    ],
+)
+def test_a_dummy_is_built_around_its_word_not_merely_containing_it(value: str, dummy: bool) -> None:
+    from pytest_devsecops.scanners.secrets.filters import _mostly_dummy
+
+    assert _mostly_dummy(value) is dummy

@@ -99,6 +99,27 @@ _DOCUMENTED_EXAMPLES = frozenset(
 )
 
 
+_SEPARATORS = re.compile(r"[-_.\s'\"]+")
+_WORDS_OF_A_DUMMY = re.compile(r"pass(?:word|wd)?|secret|token|key|test", re.IGNORECASE)
+
+
+def _mostly_dummy(value: str) -> bool:
+    """A value built around a dummy word (`your-api-key-here`, `ExamplePassword1`), not one
+    that merely contains such a word among random characters (`Tr0ub4dor-Sample-9931`)."""
+    if not _DUMMY_WORDS.search(value):
+        return False
+    rest = _SEPARATORS.sub("", _DUMMY_WORDS.sub("", value))
+    classes = sum(
+        (
+            any(c.islower() for c in rest),
+            any(c.isupper() for c in rest),
+            any(c.isdigit() for c in rest),
+            any(not c.isalnum() for c in rest),
+        )
+    )
+    return len(rest) < 10 or classes < 3 or bool(_WORDS_OF_A_DUMMY.search(rest))
+
+
 def dismissed(candidate: Candidate) -> str:
     """Why a reviewer would dismiss this hit ('' when it stays a finding)."""
     value = candidate.value.strip()
@@ -113,7 +134,7 @@ def dismissed(candidate: Candidate) -> str:
         return "read from the environment or a secret store"
     if _PLACEHOLDER.search(value):
         return "a template placeholder"
-    if value.lower().strip("'\"") in _DUMMY_VALUES or _DUMMY_WORDS.search(value):
+    if value.lower().strip("'\"") in _DUMMY_VALUES or _mostly_dummy(value):
         return "an obvious dummy value"
     if _REPEATED.match(value) or set(value.lower()) <= set("x*.-_#0"):
         return "repeated characters"
