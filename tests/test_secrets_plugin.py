@@ -215,3 +215,16 @@ def test_the_default_scanner_set_without_trivy_skips_visibly(
     secrets = next(s for s in report["scanners"] if s["name"] == "secrets")
     assert secrets["status"] == "skipped"
     assert secrets["error"].startswith("trivy was not found; to run it: pip install")
+
+
+def test_the_baseline_and_reports_do_not_become_findings_themselves(
+    pytester: pytest.Pytester,
+) -> None:
+    # Our own files show masked forms (`ghp_…(40 chars)`): after an update the rerun must pass,
+    # not report the baseline's titles as new secrets.
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ndevsecops_scanners = ["secrets"]\n')
+    (pytester.path / ".env").write_text("GITHUB_TOKEN=ghp_R4nD0mT0k3nV4lu3F0rT3st1ng00aaBBccDD\n")
+    (pytester.path / "settings.py").write_text('DATABASE_PASSWORD = "Tr0ub4dor-Harbor-9931"\n')
+    pytester.runpytest("--devsecops", "--devsecops-update-baseline", "--devsecops-json=r.json")
+    again = pytester.runpytest("--devsecops", "--devsecops-json=r.json")
+    assert again.ret == pytest.ExitCode.OK, again.stdout.str()
