@@ -159,9 +159,8 @@ def _within_budget(result: ScanResult, took: float, budget: float) -> ScanResult
     )
 
 
-def save(scan: SessionScan | dict[str, Any], path: Path) -> None:
-    """Write the scan (or its `to_data`) where xdist workers (and nothing else) read it back."""
-    data = scan if isinstance(scan, dict) else to_data(scan)
+def save(data: dict[str, Any], path: Path) -> None:
+    """Write a scan's `to_data` where xdist workers (and nothing else) read it back."""
     # Renamed into place: xdist workers start while the controller scans and wait for the file.
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

@@ -123,7 +123,7 @@ class SecurityRun:
         """`--collect-only` and friends: no tool runs and no request is sent. Items come from
         the last run's cached results (marked as cached), else one status item per scanner."""
         self.scan = listing.results(self.scanners, getattr(self.config, "cache", None), why)
-        runner.save(self.scan, self.results_path)
+        runner.save(runner.to_data(self.scan), self.results_path)
         self._decide()
 
     def load_cached(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from .files import stage
 from .model import DETECT_SECRETS_KINDS, PRIVATE_KEY, Candidate, slug
 from .trivy_engine import private_key_block
 
@@ -45,28 +46,20 @@ def scan(
 
     del root  # the text comes from `read`; see above
     found: list[Candidate] = []
-    with _LOCK, default_settings() as settings, tempfile.TemporaryDirectory() as copies:
+    wanted = {name: read[name] for name in files if name in read}
+    with _LOCK, default_settings() as settings, tempfile.TemporaryDirectory() as scratch:
         present = [name for name in (_VERIFY, _ALLOWLIST) if name in settings.filters]
         if present:
             settings.disable_filters(*present)
-        for relative in files:
-            text = read.get(relative)
-            copy = _copy_path(Path(copies), relative)
-            if text is None or copy is None:
+        copies = Path(scratch) / "copies"
+        stage(copies, {n: text.encode("utf-8", "surrogatepass") for n, text in wanted.items()})
+        for relative, text in wanted.items():
+            copy = copies / relative
+            if not copy.is_file():  # a name that would leave the folder was not written
                 continue
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_text(text, encoding="utf-8", errors="surrogatepass")
             secrets = scan_file(str(copy))
             found.extend(_candidates(secrets, relative, text.splitlines(), commit))
     return found
-
-
-def _copy_path(folder: Path, relative: str) -> Path | None:
-    """Where `relative` is copied under `folder`; None for a name that would leave it."""
-    parts = relative.split("/")
-    if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
-        return None
-    return folder.joinpath(*parts)
 
 
 def _candidates(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,6 +70,23 @@ def enumerate_files(
             listed.contents[relative] = data
     names = tuple(sorted({*listed.contents, *listed.known}))
     return dataclasses.replace(listed, files=names, skipped=tuple(skipped))
+
+
+def stage(folder: Path, contents: dict[str, bytes]) -> None:
+    """Lay out copies of files under `folder` at their repository-relative paths.
+
+    An engine then reads only these, exactly the bytes that were hashed for the cache, and its
+    findings keep the repository's paths. A name that would leave the folder is not written:
+    no engine reads it, and the coverage check reports it as a gap.
+    """
+    if folder.exists():
+        shutil.rmtree(folder)  # only this run's files: a leftover would be scanned as changed
+    for name, data in contents.items():
+        target = folder / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def read_text(path: Path) -> str:

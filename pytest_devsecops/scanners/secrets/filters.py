@@ -103,6 +103,10 @@ _SEPARATORS = re.compile(r"[-_.\s'\"]+")
 _WORDS_OF_A_DUMMY = re.compile(r"pass(?:word|wd)?|secret|token|key|test", re.IGNORECASE)
 
 
+# How `mask` shows a value (`ghp_…(40 chars)`); a hit ends at the space, so `…(40` is enough.
+_OUR_MASK = re.compile(r"\u2026\(\d+(?:$| chars\))")
+
+
 def _mostly_dummy(value: str) -> bool:
     """A value built around a dummy word (`your-api-key-here`, `ExamplePassword1`), not one
     that merely contains such a word among random characters (`Tr0ub4dor-Sample-9931`)."""
@@ -130,7 +134,7 @@ def dismissed(candidate: Candidate) -> str:
         return "too short to be a credential"
     if value in _DOCUMENTED_EXAMPLES:
         return "a vendor's documented example key"
-    if "\u2026" in value:
+    if _OUR_MASK.search(value):
         # Our own mask (`ghp_…(40 chars)`): the baseline, a committed report or a pasted log.
         return "already masked"
     if _LOOKUP.match(value):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
 
 from ...core.finding import Coverage, Finding, ScanResult, Skipped
 from ...core.redact import printable
@@ -19,12 +17,10 @@ from ..interface import ScanContext
 from ..missing_tool import missing_tool_result
 from ..tools import find_tool
 from . import canary, ds_engine, generic, history, reuse, trivy_engine
-from .files import BINARY, decode, enumerate_files, load, read_text
+from .files import BINARY, decode, enumerate_files, load, read_text, stage
 from .filters import dismissed
 from .findings import build, holds, merge
 from .model import Candidate
-
-_T = TypeVar("_T")
 
 _UNREAD = "trivy did not read it (its coverage check found it missing)"
 ENGINES = {
@@ -105,7 +101,8 @@ class SecretsScanner:
         ]
         key = reuse.key(self.engines, trivy_path, versions.get("detect-secrets", ""))
         cache = FileCache.open(context.cache_dir, self.name, key, read=context.cache_read)
-        with ThreadPoolExecutor(max_workers=2) as beside:
+        # The canary, trivy on the whole tree, and trivy on the files it skips by name.
+        with ThreadPoolExecutor(max_workers=3) as beside:
             # The canary runs on every scan, cache or not, beside the real work.
             canary_check = beside.submit(
                 canary.check, self.engines, trivy_path, context.workdir / "canary", context.timeout
@@ -124,7 +121,7 @@ class SecretsScanner:
                 if trivy_path is not None and not cache.stored
                 else None
             )
-            tree = self._tree(context, git, trivy_path, cache, whole_tree)
+            tree = self._tree(context, git, trivy_path, cache, whole_tree, beside)
             canary_failure, canary_trivy = canary_check.result()
         gaps = missing + tree.gaps
         errors = [tree.error] if tree.error else []
@@ -180,6 +177,7 @@ class SecretsScanner:
         trivy: Path | None,
         cache: FileCache,
         whole_tree: Future[trivy_engine.TrivyRun] | None,
+        beside: ThreadPoolExecutor,
     ) -> _Tree:
         """The work tree: unchanged files from the cache, the others through the engines.
 
@@ -233,7 +231,7 @@ class SecretsScanner:
             # one, instead of after it (its start-up was a third of a cold scan of Django).
             skipped = [n for n in trivy_engine.expected(fresh) if trivy_engine.likely_unread(n)]
             if skipped:
-                early = _in_background(
+                early = beside.submit(
                     trivy_engine.renamed_run,
                     trivy,
                     fresh,
@@ -251,7 +249,7 @@ class SecretsScanner:
                 first = whole_tree.result()
             else:
                 staged = context.workdir / "changed"
-                trivy_engine.stage(staged, {name: contents[name] for name in fresh})
+                stage(staged, {name: contents[name] for name in fresh})
                 first = trivy_engine.run(trivy, staged, work, context.timeout, context.excludes)
             outcome = trivy_engine.complete(
                 first, fresh, trivy, work, context.timeout, early.result() if early else None
@@ -360,20 +358,6 @@ class SecretsScanner:
         result.candidates = [_from_history(c) for c in result.candidates]
         result.gaps = [dataclasses.replace(g, target=f"history {g.target}") for g in result.gaps]
         return result, "", past.commits
-
-
-def _in_background(work: Callable[..., _T], *args: Any) -> Future[_T]:
-    """`work(*args)` on a thread of its own; its result (or exception) through the future."""
-    future: Future[_T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work(*args))
-        except BaseException as exc:  # handed to whoever waits for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
-    return future
 
 
 def _kept(candidates: list[Candidate], reasons: Counter[str]) -> list[Candidate]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -130,23 +129,6 @@ def complete(
         candidates += more.candidates
         scanned |= more.scanned
     return TrivyOutcome(candidates, frozenset(scanned), first.version)
-
-
-def stage(folder: Path, contents: dict[str, bytes]) -> None:
-    """Lay out the files to scan under `folder` at their repository-relative paths.
-
-    trivy then reads only these (its findings keep the repository's paths) and exactly the
-    bytes that were hashed for the cache. A name that would leave the folder is not written:
-    trivy never reads it, and the coverage check reports it as a gap.
-    """
-    if folder.exists():
-        shutil.rmtree(folder)  # only this run's files: a leftover would be scanned as changed
-    for name, data in contents.items():
-        target = folder / name
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
 
 
 def expected(read: dict[str, str]) -> list[str]:
