@@ -78,16 +78,24 @@ def is_virtualenv(folder: Path) -> bool:
     )
 
 
-def _walk_dir(walk: _Walk, folder: str, rel: str) -> None:
-    # Plain strings and DirEntry caches: this loop runs once per file of the project.
+def _walk_dir(
+    walk: _Walk, folder: str, rel: str, info: os.stat_result | None = None, nested: bool = False
+) -> None:
+    # Plain strings and DirEntry caches: this loop runs once per file of the project, and the
+    # system calls per folder (one listing, one stat) are what a warm run's walk costs.
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
-        info = os.stat(folder)
+        info = info or os.stat(folder)
     except OSError as exc:
         walk.skipped.append(Skipped(rel + "/", f"folder cannot be read: {exc.strerror or exc}"))
         return
     walk.seen_dirs.add((info.st_dev, info.st_ino))
+    # A folder the project contains is left out when it is a virtualenv (a folder it was asked
+    # to scan by name is scanned whatever it is); its own listing says so, no extra stat.
+    if nested and any(e.name == "pyvenv.cfg" for e in entries) and is_virtualenv(Path(folder)):
+        _skip_folder(walk, folder, rel, "virtualenv (pyvenv.cfg)")
+        return
     prefix = rel + "/" if rel else ""
     for entry in entries:
         name = entry.name
@@ -111,19 +119,10 @@ def _walk_dir(walk: _Walk, folder: str, rel: str) -> None:
 
 def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
     name = os.path.basename(path)
-    reason = ""
     if name in walk.excluded_names or name.endswith(".egg-info"):
         kind = "default exclude" if name in walk.default_names else "devsecops_exclude"
         reason = f"{kind} ({name})" if not name.endswith(".egg-info") else "package metadata"
-    elif os.path.isfile(os.path.join(path, "pyvenv.cfg")) and is_virtualenv(Path(path)):
-        reason = "virtualenv (pyvenv.cfg)"
-    if reason:
-        count = _count_python_files(path)
-        if count:
-            unit = "file" if count == 1 else "files"
-            walk.skipped.append(
-                Skipped(rel + "/", f"{count} Python {unit} not scanned: {reason}", deliberate=True)
-            )
+        _skip_folder(walk, path, rel, reason)
         return
     if not is_link:
         try:
@@ -131,7 +130,7 @@ def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
         except OSError:
             return
         if (info.st_dev, info.st_ino) not in walk.seen_dirs:  # else: reached by a link before
-            _walk_dir(walk, path, rel)
+            _walk_dir(walk, path, rel, info, nested=True)  # one stat per folder, not two
         return
     real = Path(path).resolve()
     parent = Path(path).parent.resolve()
@@ -148,7 +147,16 @@ def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
     if (info.st_dev, info.st_ino) in walk.seen_dirs:
         walk.notes.append(f"{rel}/ links to {_rel(walk.root, real)}/, which is scanned once")
         return
-    _walk_dir(walk, str(real), _rel(walk.root, real))
+    _walk_dir(walk, str(real), _rel(walk.root, real), info, nested=True)
+
+
+def _skip_folder(walk: _Walk, path: str, rel: str, reason: str) -> None:
+    count = _count_python_files(path)
+    if count:
+        unit = "file" if count == 1 else "files"
+        walk.skipped.append(
+            Skipped(rel + "/", f"{count} Python {unit} not scanned: {reason}", deliberate=True)
+        )
 
 
 def _add_file(walk: _Walk, path: Path, rel: str) -> None:
