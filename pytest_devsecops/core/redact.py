@@ -155,6 +155,9 @@ _RULES: tuple[_Rule, ...] = (
         ("eyj",),
     ),
 )
+_ANCHORS = tuple(
+    sorted({anchor for _pattern, _replacement, anchors in _RULES for anchor in anchors})
+)
 # Candidate high-entropy literals; judged by _looks_random (pure Python, linear).
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,1000}")
 _STRING_LITERAL = re.compile(
@@ -209,9 +212,12 @@ def _redact_window(text: str) -> str:
     if not text:
         return text
     lowered = text.lower()
-    for pattern, replacement, anchors in _RULES:
-        if any(anchor in lowered for anchor in anchors):
-            text = pattern.sub(replacement, text)
+    # Which anchors the text holds, found once: most texts (paths, titles) hold none.
+    present = {anchor for anchor in _ANCHORS if anchor in lowered}
+    if present:
+        for pattern, replacement, anchors in _RULES:
+            if not present.isdisjoint(anchors):
+                text = pattern.sub(replacement, text)
     return _TOKEN.sub(lambda m: MASK if _looks_random(m.group()) else m.group(), text)
 
 
@@ -220,9 +226,10 @@ def _looks_random(token: str) -> bool:
     stripped = token.strip("=-_/")
     if len(stripped) < 24 or MASK in token:
         return False
-    has_digit = sum(c.isdigit() for c in stripped) >= 2
-    has_upper = any(c.isupper() for c in stripped)
-    has_lower = any(c.islower() for c in stripped)
+    # map() keeps the per-character tests in C: paths and identifiers are rejected here.
+    has_digit = sum(map(str.isdigit, stripped)) >= 2
+    has_upper = any(map(str.isupper, stripped))
+    has_lower = any(map(str.islower, stripped))
     if not (has_digit and has_lower and has_upper):
         return False
     # Paths and identifiers are words joined by separators; a key has no such structure.
