@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import json
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +18,7 @@ from . import runner
 from .core.finding import ScanResult
 from .scanners.interface import Scanner
 
-LAST_RUN_CACHE_KEY = "devsecops/last-run"
+LAST_RUN_FILE = "last-run.json"  # in the cache's devsecops folder, beside the result caches
 CACHED_NOTE = "cached: "
 
 # Options under which pytest lists, shows or plans tests without running them.
@@ -45,7 +50,7 @@ def listing_option(config: pytest.Config) -> str:
 def last_scan(cache: Any) -> runner.SessionScan | None:
     """The latest result of every scanner that ever ran here, or None."""
     try:
-        return runner.from_data(cache.get(LAST_RUN_CACHE_KEY, None))
+        return runner.from_data(_read(cache))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # absent, corrupt or from another version: as if never cached
 
@@ -56,7 +61,7 @@ def remember(cache: Any, data: dict[str, Any]) -> None:
     `data` is the scan's `runner.to_data`; merging works on that form, so the last run's
     results are not rebuilt into objects only to be written back."""
     kept: dict[str, Any] = {}
-    last = cache.get(LAST_RUN_CACHE_KEY, None)
+    last = _read(cache)
     if isinstance(last, dict) and last.get("format") == data["format"]:
         # A damaged entry kept here only makes `last_scan` treat the whole cache as absent.
         kept = {
@@ -66,7 +71,41 @@ def remember(cache: Any, data: dict[str, Any]) -> None:
         }
     kept.update({result["scanner"]: result for result in data["results"]})
     merged = {**data, "results": [kept[name] for name in sorted(kept)], "duration": 0.0}
-    cache.set(LAST_RUN_CACHE_KEY, merged)
+    _write(cache, merged)
+
+
+def _path(cache: Any) -> Path | None:
+    """The last-run file, or None where the cache folder is a link (a pull request can commit
+    a `.pytest_cache` whose folder points anywhere: we neither read nor write through it)."""
+    folder = Path(cache.mkdir("devsecops"))
+    return None if folder.is_symlink() else folder / LAST_RUN_FILE
+
+
+def _read(cache: Any) -> Any:
+    path = _path(cache)
+    try:
+        return json.loads(path.read_bytes()) if path is not None else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write(cache: Any, data: dict[str, Any]) -> None:
+    # Compact JSON, written beside and renamed over the last one: pytest's `cache.set` indents
+    # (its pure-Python encoder cost a warm run 10 ms) and writes in place.
+    path = _path(cache)
+    if path is None:
+        return
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".last-run.", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return  # an unwritable cache only means --collect-only shows no results
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, separators=(",", ":")))  # one shot: the C encoder
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
 
 
 def results(scanners: Sequence[Scanner], cache: Any, why: str) -> runner.SessionScan:

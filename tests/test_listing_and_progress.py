@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from pytest_devsecops import listing, runner
+from pytest_devsecops.core.finding import ScanResult
 
 REFUSING_SCANNER = """
 from pytest_devsecops.core.finding import ScanResult
@@ -175,7 +180,7 @@ def test_installed_but_off_imports_nothing_heavy(pytester: pytest.Pytester) -> N
 
 def test_a_corrupt_last_run_cache_lists_status_items(project: pytest.Pytester) -> None:
     project.runpytest("--devsecops")
-    cached = project.path / ".pytest_cache" / "v" / "devsecops" / "last-run"
+    cached = project.path / ".pytest_cache" / "d" / "devsecops" / "last-run.json"
     assert cached.is_file()
     cached.write_text('{"format": 1, "results": [{"broken": ')
     result = project.runpytest("--devsecops", "--co", "-q")
@@ -219,3 +224,46 @@ def test_a_run_imports_only_the_scanners_it_uses(pytester: pytest.Pytester) -> N
         )
     )
     assert unused == []
+
+
+class _Cache:
+    """pytest's `Cache.mkdir` contract, on a temporary folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def mkdir(self, name: str) -> Path:
+        path = self.root / "d" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _data(scanner: str) -> dict[str, object]:
+    scan = runner.SessionScan((ScanResult(scanner, scanner, "1.0"),), datetime.date(2026, 1, 2))
+    return runner.to_data(scan)
+
+
+def test_the_last_run_keeps_other_scanners_and_is_written_compactly(tmp_path: Path) -> None:
+    cache = _Cache(tmp_path)
+    listing.remember(cache, _data("bandit"))
+    listing.remember(cache, _data("secrets"))  # a run of one scanner keeps the other's result
+    last = listing.last_scan(cache)
+    assert last is not None
+    assert [result.scanner for result in last.results] == ["bandit", "secrets"]
+    written = (tmp_path / "d" / "devsecops" / listing.LAST_RUN_FILE).read_text()
+    assert "\n" not in written  # one line: the C encoder's compact form
+    assert ": " not in written
+    assert [p.name for p in (tmp_path / "d" / "devsecops").iterdir()] == [listing.LAST_RUN_FILE]
+
+
+def test_the_last_run_is_not_read_or_written_through_a_planted_link(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / listing.LAST_RUN_FILE).write_text(json.dumps(_data("bandit")))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "devsecops").symlink_to(elsewhere)
+    cache = _Cache(tmp_path)
+    assert listing.last_scan(cache) is None
+    listing.remember(cache, _data("secrets"))
+    assert [p.name for p in elsewhere.iterdir()] == [listing.LAST_RUN_FILE]
+    assert "secrets" not in (elsewhere / listing.LAST_RUN_FILE).read_text()
