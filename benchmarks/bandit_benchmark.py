@@ -2,10 +2,13 @@
 
 Run by hand (not part of the test suite):
 
-    python benchmarks/bandit_benchmark.py [--django PATH/TO/django] [--runs 5]
+    python benchmarks/bandit_benchmark.py [--django PATH/TO/django] [--runs 5] [--python PY]
 
 Without --django it fetches the sources the way the README's users would:
-`pip download --no-deps django==5.2.8`, then unzips the wheel. It times, alternating run by run:
+`pip download --no-deps django==5.2.8`, then unzips the wheel. Without --python it installs
+pytest-devsecops the way a new user does, into a fresh virtualenv (`pip install .`, no test
+extras: a developer's environment carries more pytest plugins, and pytest's own start-up grows
+with them), and runs both ours and raw bandit from it. It times, alternating run by run:
   * raw bandit: `python -m bandit -r -q -f json -o out.json django`;
   * ours, cold: `pytest --devsecops --cache-clear` (no cached results: every file scanned);
   * ours, warm: `pytest --devsecops` with every file unchanged since the last run;
@@ -30,7 +33,6 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 PYPROJECT = """\
@@ -41,6 +43,26 @@ devsecops_paths = ["django"]
 devsecops_fail_on = "critical"
 """
 CHANGED_FILE = "django/utils/text.py"
+
+
+def new_user_python(where: Path) -> str:
+    """A fresh virtualenv with this checkout installed as a user installs a release."""
+    repo = Path(__file__).resolve().parent.parent
+    source = where / "source"
+    # A copy: installing from the checkout itself would leave setuptools' build/ folder there.
+    shutil.copytree(
+        repo,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", ".pytest_cache", "tests", "benchmarks",
+            "example_project", "__pycache__",
+        ),
+    )  # fmt: skip
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", str(source)], check=True)
+    return python
 
 
 def fetch_django(where: Path) -> Path:
@@ -101,9 +123,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--django", type=Path, help="an unpacked django/ package folder")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--python", help="an interpreter with pytest-devsecops installed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bandit-bench-"))
     source = args.django or fetch_django(work / "download")
+    py = args.python or new_user_python(work)
     project = work / "project"
     shutil.copytree(source, project / "django")
     (project / "pyproject.toml").write_text(PYPROJECT)
@@ -112,7 +136,6 @@ def main() -> None:
     files = sum(1 for _ in (project / "django").rglob("*.py"))
     lines = sum(len(p.read_bytes().splitlines()) for p in (project / "django").rglob("*.py"))
 
-    py = sys.executable
     raw_json = project / "raw.json"
     ours_json = project / "ours.json"
     raw_argv = [py, "-m", "bandit", "-r", "-q", "-f", "json", "-o", str(raw_json), "django"]
@@ -166,8 +189,13 @@ def main() -> None:
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.system()} {platform.release()}, CPython {platform.python_version()}, "
-        f"bandit {metadata.version('bandit')}, date {time.strftime('%Y-%m-%d')}"
+        f"bandit {_version(py, 'bandit')}, pytest {_version(py, 'pytest')}, "
+        f"date {time.strftime('%Y-%m-%d')}"
     )
+    plugins = subprocess.run(
+        [py, "-c", PLUGINS], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    print(f"interpreter: {py}; pytest plugins installed: {plugins}")
     print(f"tree: django 5.2.8, {files} files, {lines} lines; {findings} findings (raw = ours)")
     cpu = {name: statistics.median(values) for name, values in CPU.items() if name}
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
@@ -187,6 +215,18 @@ def main() -> None:
         f"| {cpu_ratio:.3f}x ({cpu['off']:.3f} s) | |"
     )
     shutil.rmtree(work, ignore_errors=True)
+
+
+PLUGINS = (
+    "from importlib.metadata import entry_points; "
+    "print(', '.join(sorted(e.name for e in entry_points(group='pytest11'))))"
+)
+
+
+def _version(python: str, package: str) -> str:
+    code = f"from importlib.metadata import version; print(version({package!r}))"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 if __name__ == "__main__":
