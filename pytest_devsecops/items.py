@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +36,23 @@ class ScannerFile(pytest.File):
     devsecops_virtual = True  # never read from disk; collected without pytest's file filters
 
     def __init__(
-        self, *, result: ScanResult, decisions: list[Decision], view: dict[str, str], **kwargs: Any
+        self,
+        *,
+        result: ScanResult,
+        decisions: list[Decision],
+        view: dict[str, str],
+        settled: Callable[[str], ScanResult] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.result = result
         self.decisions = decisions
         self.view = view  # baseline path, fail-on level, strictness: shown in messages
+        self.settled = settled  # the scanner's whole result, once its checks have finished
 
     def collect(self) -> Iterator[pytest.Item]:
         if any(note.startswith("cached: ") for note in self.result.notes):
             self.extra_keyword_matches.add("cached")  # a listing run shows the last results
-        yield StatusItem.from_parent(
-            self, name="status", nodeid=f"{self.nodeid}::status", result=self.result
-        )
         for name, decision in item_names(self.decisions):
             if decision.verdict is Verdict.IGNORED:
                 continue  # a policy rule dropped it: counted in the summary and the JSON report
@@ -57,6 +61,15 @@ class ScannerFile(pytest.File):
             yield FindingItem.from_parent(
                 self, name=name, nodeid=f"{self.nodeid}::{name}", decision=decision, view=self.view
             )
+        # Last: its verdict may wait for a check of the tool itself (bandit's canary on a warm
+        # run), which then runs while the findings are reported instead of before them.
+        yield StatusItem.from_parent(
+            self,
+            name="status",
+            nodeid=f"{self.nodeid}::status",
+            result=self.result,
+            settled=self.settled,
+        )
 
 
 def item_names(decisions: list[Decision]) -> list[tuple[str, Decision]]:
@@ -102,22 +115,35 @@ class DevsecopsItem(pytest.Item):
 class StatusItem(DevsecopsItem):
     """Passes only when the scanner ran and covered everything it was asked to cover."""
 
-    def __init__(self, *, result: ScanResult, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        result: ScanResult,
+        settled: Callable[[str], ScanResult] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.result = result
+        self.settled = settled
         self.devsecops_seconds = result.duration  # charged to this item's call duration
         self.add_marker(pytest.mark.devsecops)
         self.add_marker(getattr(pytest.mark, result.scanner))
         self.extra_keyword_matches.update({"status", result.scanner})
-        summary = messages.status_summary(result)
-        self.user_properties += [
+        self._describe(result)
+
+    def _describe(self, result: ScanResult) -> None:
+        self.user_properties[:] = [
             ("devsecops_scanner", result.scanner),
             ("devsecops_tool_version", f"{result.tool} {result.version}".strip()),
-            ("devsecops_coverage", summary),
+            ("devsecops_coverage", messages.status_summary(result)),
+            *(("devsecops_note", note) for note in result.notes),
         ]
-        self.user_properties += [("devsecops_note", note) for note in result.notes]
 
     def runtest(self) -> None:
+        if self.result.pending is not None and self.settled is not None:
+            # The findings were final before the tool's own check was: wait for its verdict.
+            self.result = self.settled(self.result.scanner)
+            self._describe(self.result)
         if self.result.unavailable and not self.result.error:
             pytest.skip(f"{self.result.scanner} did not run: {self.result.unavailable}")
         if not self.result.complete:

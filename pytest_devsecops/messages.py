@@ -94,6 +94,8 @@ def status_text(result: ScanResult) -> str:
     lines = []
     if result.error:
         lines.append(f"{result.tool or result.scanner} could not complete its scan: {result.error}")
+    elif result.pending is not None:
+        lines.append(f"{result.tool or result.scanner}'s check of the tool itself did not finish")
     gaps = result.coverage.gaps
     if gaps:
         lines.append(
@@ -127,6 +129,8 @@ def status_summary(result: ScanResult) -> str:
         return f"{tool}: ERROR{took}"
     if result.unavailable:
         return f"{tool}: SKIPPED, {result.unavailable}"
+    if result.pending is not None:
+        return f"{tool}: {scanned}{took}, checking the tool itself"
     if coverage.gaps:
         return f"{tool}: {scanned}{took}, {len(coverage.gaps)} NOT scanned"
     return f"{tool}: {scanned}{took}, complete"

@@ -198,7 +198,7 @@ def pytest_sessionstart(session: pytest.Session) -> object:
     elif listing:
         run.list_only(listing)
     else:
-        run.scan_now(ScanProgress(session.config))
+        run.scan_now(ScanProgress(session.config), settle_later=True)
     return outcome
 
 

@@ -33,6 +33,14 @@ class SessionScan:
     today: datetime.date
     duration: float = 0.0  # wall time of the whole scan (the scanners ran side by side)
 
+    def settle(self) -> SessionScan:
+        """The scan once every check still running (`ScanResult.pending`) has finished."""
+        if all(result.pending is None for result in self.results):
+            return self
+        results = tuple(_settled(result) for result in self.results)
+        longest = max((result.duration for result in results), default=0.0)
+        return dataclasses.replace(self, results=results, duration=max(self.duration, longest))
+
     def timing(self) -> str:
         """`scan took 8.1s (bandit 8.0s, pip-audit 2.1s side by side)`, for the summary."""
         if not self.results:
@@ -104,6 +112,21 @@ class _Run:
         if not result.duration:
             result = dataclasses.replace(result, duration=time.monotonic() - started)
         self.result = result
+
+
+def _settled(result: ScanResult) -> ScanResult:
+    if result.pending is None:
+        return result
+    try:
+        final = result.pending()
+    except Exception as exc:
+        final = _failed(result.scanner, exc)
+    final = sanitise.result(final)
+    # The findings were final already and items were made from them: they stay, fingerprints
+    # and all; what the check adds is the verdict on the tool (error, hint, notes).
+    return dataclasses.replace(
+        final, scanner=result.scanner, findings=result.findings, pending=None
+    )
 
 
 def _hung(scanner: Scanner, timeout: float) -> ScanResult:

@@ -65,6 +65,7 @@ class SecurityRun:
         if settings.since and not hasattr(config, "workerinput"):
             self.changes = _changes_since(settings.root, settings.since)
         self.scan: runner.SessionScan | None = None
+        self._settled = True  # a scan with checks still running sets it to False
         self.decisions: list[Decision] = []
         self.baseline_note = ""
         self.fix_lines: list[str] = []  # what --devsecops-fix changed or would change
@@ -82,8 +83,13 @@ class SecurityRun:
     def results_path(self) -> Path:
         return self.workdir / "results.json"
 
-    def scan_now(self, listener: runner.Listener | None = None) -> None:
-        """Run every scanner (controller only), update the baseline if asked, decide outcomes."""
+    def scan_now(self, listener: runner.Listener | None = None, settle_later: bool = False) -> None:
+        """Run every scanner (controller only), update the baseline if asked, decide outcomes.
+
+        With `settle_later`, checks still running when the findings are final (bandit's canary
+        on a warm run) are waited for by `settle`: by the status items, at the latest at the
+        end of the session. Whatever writes results (a baseline update, xdist's results file)
+        waits for them here."""
         from .scanners.bandit_run import usable_cpus
 
         settings = self.settings
@@ -99,9 +105,14 @@ class SecurityRun:
             workdir=self.workdir,
         )
         self.scan = runner.run_scanners(self.scanners, context, listener)
-        data = runner.to_data(self.scan)  # built once: for the listing cache and the workers
-        if cache is not None:  # what --collect-only shows next time, without scanning
-            listing.remember(cache, data)
+        self._settled = False
+        if (
+            not settle_later
+            or settings.update_baseline
+            or settings.fix
+            or _distributed(self.config)
+        ):
+            self.settle()
         if settings.update_baseline:
             self._update_baseline()
         if self.changes is not None:
@@ -110,7 +121,7 @@ class SecurityRun:
         if _distributed(self.config):
             # Written last, renamed into place: the workers' signal that the baseline and
             # since.json they read next are this session's.
-            runner.save(data, self.results_path)
+            runner.save(runner.to_data(self.scan), self.results_path)
         self._decide()
         if settings.fix:
             from .scanners.dependencies.fix import fix_pins
@@ -118,6 +129,22 @@ class SecurityRun:
             self.fix_lines = fix_pins(
                 settings.requirements, settings.root, self.scanned.results, settings.fix
             )
+
+    def settle(self) -> None:
+        """Wait for the checks still running after the scan, then keep its results for
+        `--collect-only`. Decisions stand: they depend on findings, which were final."""
+        if self._settled or self.scan is None:
+            return
+        self.scan = self.scan.settle()
+        self._settled = True
+        cache = getattr(self.config, "cache", None) if self.settings.cache else None
+        if cache is not None:  # what --collect-only shows next time, without scanning
+            listing.remember(cache, runner.to_data(self.scan))
+
+    def result_of(self, scanner: str) -> ScanResult:
+        """A scanner's whole result, once its checks have finished."""
+        self.settle()
+        return next(result for result in self.scanned.results if result.scanner == scanner)
 
     def list_only(self, why: str) -> None:
         """`--collect-only` and friends: no tool runs and no request is sent. Items come from
@@ -271,12 +298,14 @@ class SecurityRun:
                 result=result,
                 decisions=[d for d in self.decisions if d.scanner == result.scanner],
                 view=view,
+                settled=self.result_of,
             )
             for result in self.scanned.results
             if selection is None or selection.wants_scanner(result.scanner)
         ]
 
     def report(self) -> Report:
+        self.settle()
         extra_results, extra_decisions = self.late_results
         return Report(
             root=self.settings.root,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .severity import Severity
@@ -138,11 +138,22 @@ class ScanResult:
     # The scanner did not run (its tool is missing) and was not named explicitly: why, and
     # how to install it. Its status item is skipped, never passed.
     unavailable: str = ""
+    # Findings and coverage are final, but a check of the tool itself is still running (bandit's
+    # canary): this returns the whole result once it is done. Never serialised; a result with
+    # it set is never complete, so nothing can pass on it by mistake.
+    pending: Callable[[], ScanResult] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def complete(self) -> bool:
         """True only when the scan ran and covered everything it was asked to."""
-        return not self.error and not self.unavailable and not self.coverage.gaps
+        return (
+            not self.error
+            and not self.unavailable
+            and not self.coverage.gaps
+            and self.pending is None
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

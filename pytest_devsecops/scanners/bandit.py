@@ -64,10 +64,10 @@ class BanditScanner:
                 error="bandit is not installed in this environment",
                 hint="pip install bandit (it is a dependency of pytest-devsecops)",
             )
-        result = self._scan(context, version)
+        result = self._scan(context, version, started)
         return dataclasses.replace(result, duration=time.monotonic() - started)
 
-    def _scan(self, context: ScanContext, version: str) -> ScanResult:
+    def _scan(self, context: ScanContext, version: str, started: float) -> ScanResult:
         requested = tuple(context.relative(path) for path in context.paths)
         missing = tuple(
             Skipped(context.relative(path), "does not exist")
@@ -122,12 +122,28 @@ class BanditScanner:
         )
         # Findings are built while the canary's bandit is still starting up in its own process.
         read = self._read_reports(found, scanned)
-        canary.wait(context.timeout)
-        if canary.failure:
-            scanned.failures.append(canary.failure)
-        return self._result(
-            version, requested, found, settings, scanned, read, coverage_skips, cache, canary
+        ready = time.monotonic()
+
+        def checked() -> ScanResult:
+            canary.wait(context.timeout)
+            if canary.failure:
+                scanned.failures.append(canary.failure)
+            result = self._result(
+                version, requested, found, settings, scanned, read, coverage_skips, cache, canary
+            )
+            # The scan took until the canary ended, not until someone asked for its verdict.
+            ended = max(canary.ended or time.monotonic(), ready)
+            return dataclasses.replace(result, duration=ended - started)
+
+        if canary.done or scanned.failures:
+            return checked()
+        # The findings are final (on a warm run every file came from the cache) and only the
+        # canary is left. The result goes on without its verdict, which the status item waits
+        # for: the canary's start-up overlaps pytest building and running the finding items.
+        provisional = self._result(
+            version, requested, found, settings, scanned, read, coverage_skips, cache, None
         )
+        return dataclasses.replace(provisional, pending=checked)
 
     def _read_reports(self, found: bandit_files.FileSet, scanned: bandit_run.Scanned) -> _Read:
         paths = dict(found.files)
@@ -153,15 +169,16 @@ class BanditScanner:
         read: _Read,
         skips: tuple[Skipped, ...],
         cache: FileCache,
-        canary: bandit_run.Canary,
+        canary: bandit_run.Canary | None,
     ) -> ScanResult:
+        """The result; with no canary (its verdict still to come) nothing is saved yet."""
         problems = list(settings.refused) + scanned.failures
         if settings.unallowed_rules:
             listed = ", ".join(f"{rule} ({where})" for rule, where in settings.unallowed_rules)
             problems.append(f"the bandit configuration removes rules: {listed}")
         hint = ""
         silent: list[str] = []
-        if not scanned.failures:
+        if not scanned.failures and canary is not None:
             allowed = settings.allow | {rule for rule, _where in settings.removed_rules}
             silent = bandit_canary.silent_rules(canary.found, frozenset(allowed))
             if silent:
@@ -178,7 +195,7 @@ class BanditScanner:
             )
         elif scanned.failures:
             hint = "run the command above by hand to see bandit's own error"
-        if not scanned.failures and not silent:
+        if not scanned.failures and not silent and canary is not None:
             # Only results of a bandit that proved itself on the canary are kept for reuse.
             cache.save(rel for rel, _path in found.files)
         notes = list(found.notes) + list(settings.notes) + cache.notes

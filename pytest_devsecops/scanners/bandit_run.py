@@ -121,6 +121,7 @@ class Canary:
     def __init__(self, prefix: Sequence[str], sample: Path, workdir: Path, timeout: float) -> None:
         self.found: frozenset[str] = frozenset()
         self.failure = ""
+        self.ended = 0.0  # when its bandit finished (monotonic), once it has
         deadline = time.monotonic() + timeout
         report = workdir / "bandit-canary.json"
         self._thread = threading.Thread(
@@ -129,11 +130,18 @@ class Canary:
         self._thread.start()
 
     def _run(self, prefix: Sequence[str], sample: Path, report: Path, deadline: float) -> None:
-        failure, data = _run_chunk(prefix, [sample], report, deadline)
-        if failure:
-            self.failure = f"bandit failed on its canary sample: {failure}"
-        else:
-            self.found = bandit_canary.take(data)[1]
+        try:
+            failure, data = _run_chunk(prefix, [sample], report, deadline)
+            if failure:
+                self.failure = f"bandit failed on its canary sample: {failure}"
+            else:
+                self.found = bandit_canary.take(data)[1]
+        finally:
+            self.ended = time.monotonic()
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
 
     def wait(self, timeout: float) -> None:
         self._thread.join(timeout)
