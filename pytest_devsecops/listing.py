@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from . import runner
 from .core.finding import ScanResult
 from .scanners.interface import Scanner
 
+MAX_LAST_RUN_BYTES = 64 << 20  # far above a large project's last run (Django's: 0.5 MiB)
 LAST_RUN_FILE = "last-run.json"  # in the cache's devsecops folder, beside the result caches
 CACHED_NOTE = "cached: "
 
@@ -82,10 +84,23 @@ def _path(cache: Any) -> Path | None:
 
 
 def _read(cache: Any) -> Any:
+    """The last run's data, or None: a link, a device or an oversized file is not read."""
     path = _path(cache)
+    if path is None:
+        return None
     try:
-        return json.loads(path.read_bytes()) if path is not None else None
-    except (OSError, ValueError):
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LAST_RUN_BYTES:
+                return None
+            return json.loads(handle.read(MAX_LAST_RUN_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
         return None
 
 

@@ -311,6 +311,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN_KEY, None)
     if run is None or run.scan is None or hasattr(session.config, "workerinput"):
         return
+    # Whatever ran or was deselected, stopped (-x) or hidden: the checks still running after
+    # the scan finish here, and the last-run listing gets their verdict.
+    run.settle()
     problems = run.write_reports()
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

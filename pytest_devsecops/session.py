@@ -123,6 +123,11 @@ class SecurityRun:
             # since.json they read next are this session's.
             runner.save(runner.to_data(self.scan), self.results_path)
         self._decide()
+        if not self._settled and any(d.verdict is Verdict.STALE for d in self.decisions):
+            # A failed check means the scan covered nothing, so no entry is stale: an entry
+            # is only called stale once the verdict is known.
+            self.settle()
+            self._decide()
         if settings.fix:
             from .scanners.dependencies.fix import fix_pins
 

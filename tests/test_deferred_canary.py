@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 import time
@@ -14,6 +15,8 @@ from pytest_devsecops import runner
 from pytest_devsecops.core.finding import Finding, Location, ScanResult
 from pytest_devsecops.core.severity import Severity
 from pytest_devsecops.scanners import bandit_run
+from pytest_devsecops.scanners.bandit import BanditScanner
+from pytest_devsecops.scanners.interface import ScanContext
 
 BROKEN = "bandit failed on its canary sample: a stand-in broke it"
 
@@ -106,3 +109,54 @@ def test_a_check_that_raises_becomes_an_error_not_a_pass() -> None:
     (settled,) = runner.SessionScan((provisional,), datetime.date(2026, 1, 2)).settle().results
     assert "the check itself crashed" in settled.error
     assert settled.findings == (_finding(),)
+
+
+def test_an_entry_is_only_called_stale_once_the_canary_has_spoken(
+    warm: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm.runpytest("--devsecops", "--devsecops-update-baseline")
+    run_py = warm.path / "app" / "run.py"
+    run_py.write_text(run_py.read_text().replace("hashlib.md5(", "hashlib.sha256("))
+    # A working canary: the B324 entry matches nothing any more and its item fails as stale.
+    warm.runpytest("--devsecops", "-v").stdout.fnmatch_lines(["*B324*stale* FAILED*"])
+    run_py.write_text(run_py.read_text() + "\n")  # changed again: not all from the cache
+    monkeypatch.setattr(bandit_run, "Canary", SlowBrokenCanary)
+    result = warm.runpytest("--devsecops", "-v")
+    # A broken bandit covers nothing: its silence proves nothing, so no entry is stale.
+    result.stdout.no_fnmatch_line("*devsecops/bandit::B324*stale*")
+    result.stdout.fnmatch_lines(["*devsecops/bandit::status FAILED*"])
+
+
+def test_a_run_stopped_before_the_status_item_still_records_the_verdict(
+    warm: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bandit_run, "Canary", SlowBrokenCanary)
+    # No report and no summary asked for, and -x stops at the first failing finding.
+    result = warm.runpytest("--devsecops", "-x", "-p", "no:terminal")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    last_run = warm.path / ".pytest_cache" / "d" / "devsecops" / "last-run.json"
+    (kept,) = json.loads(last_run.read_text())["results"]
+    assert kept["error"] == BROKEN  # what --collect-only shows next is the verdict
+
+
+def test_the_verdict_is_computed_once_whoever_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app.py").write_text("eval(input())\n")
+    context = ScanContext(
+        root=tmp_path,
+        paths=(tmp_path / "app.py",),
+        excludes=(),
+        timeout=60,
+        workdir=tmp_path / "work",
+        cache_dir=tmp_path / "cache",
+    )
+    (tmp_path / "work").mkdir()
+    assert BanditScanner().scan(context).complete  # fills the result cache
+    monkeypatch.setattr(bandit_run, "Canary", SlowBrokenCanary)
+    provisional = BanditScanner().scan(context)
+    assert provisional.pending is not None
+    check = provisional.pending
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _n: check(), range(2))
+    assert first.error == second.error == check().error == BROKEN

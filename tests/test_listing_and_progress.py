@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import http.server
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +269,14 @@ def test_the_last_run_is_not_read_or_written_through_a_planted_link(tmp_path: Pa
     listing.remember(cache, _data("secrets"))
     assert [p.name for p in elsewhere.iterdir()] == [listing.LAST_RUN_FILE]
     assert "secrets" not in (elsewhere / listing.LAST_RUN_FILE).read_text()
+
+
+@pytest.mark.parametrize("planted", ["link to a device", "fifo"])
+def test_a_planted_last_run_file_is_not_read(tmp_path: Path, planted: str) -> None:
+    folder = tmp_path / "d" / "devsecops"
+    folder.mkdir(parents=True)
+    if planted == "fifo":
+        os.mkfifo(folder / listing.LAST_RUN_FILE)  # an open() of it would block forever
+    else:
+        (folder / listing.LAST_RUN_FILE).symlink_to("/dev/zero")  # endless bytes
+    assert listing.last_scan(_Cache(tmp_path)) is None

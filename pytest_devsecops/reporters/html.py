@@ -83,7 +83,7 @@ class HtmlReporter:
 
 
 def _status(result: ScanResult) -> str:
-    return "error" if result.error else ("incomplete" if result.coverage.gaps else "complete")
+    return "error" if result.error else ("complete" if result.complete else "incomplete")
 
 
 def _scanners(report: Report) -> str:

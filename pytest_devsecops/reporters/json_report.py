@@ -44,7 +44,7 @@ def _scanner(result: ScanResult, report: Report) -> dict[str, Any]:
     for decision in report.decisions_for(result.scanner):
         word = OUTCOME_WORDS[decision.verdict]
         counts[word] = counts.get(word, 0) + 1
-    status = "error" if result.error else ("incomplete" if result.coverage.gaps else "complete")
+    status = "error" if result.error else ("complete" if result.complete else "incomplete")
     if result.unavailable and not result.error:
         status = "skipped"  # its tool is not installed: never "complete"
     return {

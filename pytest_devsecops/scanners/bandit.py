@@ -7,6 +7,7 @@ import functools
 import json
 import re
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from importlib import metadata
@@ -124,8 +125,9 @@ class BanditScanner:
         read = self._read_reports(found, scanned)
         ready = time.monotonic()
 
-        def checked() -> ScanResult:
-            canary.wait(context.timeout)
+        @functools.cache  # once, whoever asks first: it appends to failures and saves the cache
+        def verdict() -> ScanResult:
+            canary.wait()
             if canary.failure:
                 scanned.failures.append(canary.failure)
             result = self._result(
@@ -134,6 +136,12 @@ class BanditScanner:
             # The scan took until the canary ended, not until someone asked for its verdict.
             ended = max(canary.ended or time.monotonic(), ready)
             return dataclasses.replace(result, duration=ended - started)
+
+        lock = threading.Lock()
+
+        def checked() -> ScanResult:
+            with lock:
+                return verdict()
 
         if canary.done or scanned.failures:
             return checked()

@@ -23,6 +23,7 @@ _NOT_SCRIPT_WORDS = (
     ".lock .log .db .sqlite3 .mp3 .mp4 .wav .svgz .typed .in"
 )
 NOT_SCRIPTS = frozenset(_NOT_SCRIPT_WORDS.split())
+VIRTUALENV = "virtualenv (pyvenv.cfg)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,14 +89,17 @@ def _walk_dir(
             entries = sorted(listing, key=lambda entry: entry.name)
         info = info or os.stat(folder)
     except OSError as exc:
-        walk.skipped.append(Skipped(rel + "/", f"folder cannot be read: {exc.strerror or exc}"))
+        if nested and is_virtualenv(Path(folder)):  # unlistable, but a virtualenv all the same
+            _skip_folder(walk, folder, rel, VIRTUALENV)
+        else:
+            walk.skipped.append(Skipped(rel + "/", f"folder cannot be read: {exc.strerror or exc}"))
         return
-    walk.seen_dirs.add((info.st_dev, info.st_ino))
     # A folder the project contains is left out when it is a virtualenv (a folder it was asked
     # to scan by name is scanned whatever it is); its own listing says so, no extra stat.
     if nested and any(e.name == "pyvenv.cfg" for e in entries) and is_virtualenv(Path(folder)):
-        _skip_folder(walk, folder, rel, "virtualenv (pyvenv.cfg)")
+        _skip_folder(walk, folder, rel, VIRTUALENV)
         return
+    walk.seen_dirs.add((info.st_dev, info.st_ino))
     prefix = rel + "/" if rel else ""
     for entry in entries:
         name = entry.name
@@ -131,6 +135,9 @@ def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
             return
         if (info.st_dev, info.st_ino) not in walk.seen_dirs:  # else: reached by a link before
             _walk_dir(walk, path, rel, info, nested=True)  # one stat per folder, not two
+        return
+    if is_virtualenv(Path(path)):  # named under the link, as any skipped folder is
+        _skip_folder(walk, path, rel, VIRTUALENV)
         return
     real = Path(path).resolve()
     parent = Path(path).parent.resolve()

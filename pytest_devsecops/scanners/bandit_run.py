@@ -26,6 +26,7 @@ from .cache import FileCache
 SECRET_RULES = frozenset({"B105", "B106", "B107"})
 # Linux allows 128 KiB per argument and about 2 MiB in all; stay far below.
 MAX_ARGV_BYTES = 96 * 1024
+CANARY_GRACE = 5.0  # seconds past the canary's deadline for its killed child to be reaped
 
 
 @dataclasses.dataclass
@@ -122,7 +123,7 @@ class Canary:
         self.found: frozenset[str] = frozenset()
         self.failure = ""
         self.ended = 0.0  # when its bandit finished (monotonic), once it has
-        deadline = time.monotonic() + timeout
+        deadline = self.deadline = time.monotonic() + timeout
         report = workdir / "bandit-canary.json"
         self._thread = threading.Thread(
             target=self._run, args=(prefix, sample, report, deadline), daemon=True
@@ -143,8 +144,10 @@ class Canary:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def wait(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    def wait(self) -> None:
+        """Until it is done: its bandit is killed at the deadline, so this ends soon after
+        (measured from its start, not from when someone asks: a late asker waits no longer)."""
+        self._thread.join(max(0.0, self.deadline + CANARY_GRACE - time.monotonic()))
         if self._thread.is_alive():
             self.failure = "bandit did not finish its canary sample in time"
 
