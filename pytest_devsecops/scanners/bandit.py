@@ -151,6 +151,11 @@ class BanditScanner:
         provisional = self._result(
             version, requested, found, settings, scanned, read, coverage_skips, cache, None
         )
+        # The verdict keeps these alive until the status item asks: only what it reads stays
+        # (a warm run's 883 cached reports would slow every garbage collection until then).
+        scanned.reports.clear()
+        if cache.unchanged(rel for rel, _path in found.files):
+            cache.release()
         return dataclasses.replace(provisional, pending=checked)
 
     def _read_reports(self, found: bandit_files.FileSet, scanned: bandit_run.Scanned) -> _Read:

@@ -150,6 +150,15 @@ class FileCache:
         self._new[rel] = [digest, value, signature or []]
         self._dirty = True
 
+    def unchanged(self, current: Iterable[str]) -> bool:
+        """Whether `save(current)` would write nothing: every file answered by its unchanged
+        signature, none added or gone. The file on disk is current."""
+        return self.path is None or (not self._dirty and set(current) == self._old.keys())
+
+    def release(self) -> None:
+        """Drop the entries held in memory (only when `unchanged`: a save then writes nothing)."""
+        self._old, self._new = {}, {}
+
     def save(self, current: Iterable[str]) -> None:
         """Keep the results of this run's files only: deleted files drop out."""
         if self.path is None:
