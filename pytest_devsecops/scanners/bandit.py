@@ -94,12 +94,23 @@ class BanditScanner:
             context.workdir,
             context.timeout,
         )
+        existing = [path for path in context.paths if path.exists()]
+        walked = {  # everything the walk's outcome depends on, besides the folders themselves
+            "root": str(context.root.resolve()),
+            "paths": [str(path.resolve()) for path in existing],
+            "excludes": sorted(context.excludes),
+            "default excludes": sorted(DEFAULT_EXCLUDES),
+            "config excludes": list(settings.path_excludes),
+            "allowed": sorted(settings.allow),
+        }
+        memo = FileCache.open(context.cache_dir, "bandit-walk", walked, read=context.cache_read)
         found = bandit_files.discover(
             context.root,
-            [path for path in context.paths if path.exists()],
+            existing,
             context.excludes,
             DEFAULT_EXCLUDES,
             settings.removed_by,
+            memo,
         )
         coverage_skips = missing + found.skipped + settings.allowed_rule_skips()
         if not found.files and not any(skip for skip in coverage_skips if not skip.deliberate):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..core import paths
 from ..core.finding import Skipped
+from .cache import FileCache, stat_signature
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 _INTERPRETER = re.compile(r"^(python|pypy)[0-9.]*w?$")
@@ -45,6 +47,12 @@ class _Walk:
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     seen_dirs: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+    # Every folder listed and file opened, with its stat signature taken before: while none of
+    # them changed, the walk's outcome is the same (see `discover`'s memo).
+    watched: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+
+    def watch(self, path: str, info: os.stat_result) -> None:
+        self.watched[path] = stat_signature(info)
 
 
 def discover(
@@ -53,23 +61,82 @@ def discover(
     excludes: Iterable[str],
     default_excludes: Iterable[str],
     removed_by: Callable[[str], Skipped | None] = lambda _path: None,
+    memo: FileCache | None = None,
 ) -> FileSet:
     """Walk `paths` like bandit's `-r`, but account for everything it does not scan.
 
     Folders excluded by name are counted ("12 files in app/build/ not scanned"), a folder is a
     virtualenv only when it really is one, symlinked folders are followed once (never out of the
     root, never in a loop), and files with a python shebang are scanned whatever their name.
+
+    With a `memo` (a cache keyed by everything else the walk depends on: the paths, excludes
+    and bandit's config), the last walk's outcome is reused while every folder it listed and
+    every file it opened still has the stat signature it had then: a folder's modification and
+    change times move whenever an entry is added, removed, renamed or its permissions change.
+    One stat per folder replaces a listing of it (Django's 2,454 folders: 55 ms to 8 ms).
     """
+    if memo is not None:
+        reused = _reuse(memo)
+        if reused is not None:
+            return reused
     default = frozenset(default_excludes)
     walk = _Walk(root.resolve(), frozenset(excludes) | default, default, removed_by)
     for path in paths:
         real = path.resolve()
-        if real.is_dir():
-            _walk_dir(walk, str(real), _rel(walk.root, real))
-        elif real.is_file():  # named explicitly: scanned whatever its name
+        try:
+            info = os.stat(real)
+        except OSError:
+            continue  # gone since the caller looked: the caller names missing paths
+        if stat.S_ISDIR(info.st_mode):
+            _walk_dir(walk, str(real), _rel(walk.root, real), info)
+        elif stat.S_ISREG(info.st_mode):  # named explicitly: scanned whatever its name
+            walk.watch(str(real), info)
             _add_file(walk, real, _rel(walk.root, real))
     files = tuple(sorted(walk.files.values(), key=lambda item: item[0]))
-    return FileSet(files, tuple(sorted(walk.skipped, key=_skip_key)), tuple(walk.notes))
+    found = FileSet(files, tuple(sorted(walk.skipped, key=_skip_key)), tuple(walk.notes))
+    if memo is not None:
+        _remember(memo, walk, found)
+    return found
+
+
+_OUTCOME = ":outcome"  # the memo's entry holding the FileSet; the others are watched paths
+_WATCHED = "watched"  # the digest every watched entry is stored with (their value is nothing)
+
+
+def _reuse(memo: FileCache) -> FileSet | None:
+    """The last walk's outcome, if nothing it looked at has changed since; else None."""
+    outcome = memo.get(_OUTCOME, _OUTCOME)
+    if not isinstance(outcome, dict):
+        return None
+    for path in memo.stored_names():
+        if path == _OUTCOME:
+            continue
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        if memo.known_digest(path, info) != _WATCHED:
+            return None  # changed, or changed too close to the last walk to tell
+    try:
+        return FileSet(
+            tuple((str(rel), Path(path)) for rel, path in outcome["files"]),
+            tuple(Skipped(str(t), str(r), bool(d)) for t, r, d in outcome["skipped"]),
+            tuple(str(note) for note in outcome["notes"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _remember(memo: FileCache, walk: _Walk, found: FileSet) -> None:
+    for path, signature in walk.watched.items():
+        memo.put(path, _WATCHED, None, signature)
+    outcome = {
+        "files": [[rel, str(path)] for rel, path in found.files],
+        "skipped": [[skip.target, skip.reason, skip.deliberate] for skip in found.skipped],
+        "notes": list(found.notes),
+    }
+    memo.put(_OUTCOME, _OUTCOME, outcome)
+    memo.save([*walk.watched, _OUTCOME])
 
 
 def is_virtualenv(folder: Path) -> bool:
@@ -85,9 +152,10 @@ def _walk_dir(
     # Plain strings and DirEntry caches: this loop runs once per file of the project, and the
     # system calls per folder (one listing, one stat) are what a warm run's walk costs.
     try:
+        info = info or os.stat(folder)  # before the listing: a change after it shows next time
+        walk.watch(folder, info)
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
-        info = info or os.stat(folder)
     except OSError as exc:
         if nested and is_virtualenv(Path(folder)):  # unlistable, but a virtualenv all the same
             _skip_folder(walk, folder, rel, VIRTUALENV)
@@ -117,7 +185,7 @@ def _walk_dir(
                 walk.skipped.append(Skipped(prefix + name, "symbolic link out of the project"))
             else:
                 _add_file(walk, target, _rel(walk.root, target))
-        elif is_file and (name.endswith(PYTHON_SUFFIXES) or _may_be_script(name, entry.path)):
+        elif is_file and (name.endswith(PYTHON_SUFFIXES) or _may_be_script(walk, entry)):
             _add_file(walk, Path(entry.path), prefix + name)
 
 
@@ -158,7 +226,7 @@ def _enter(walk: _Walk, path: str, rel: str, is_link: bool) -> None:
 
 
 def _skip_folder(walk: _Walk, path: str, rel: str, reason: str) -> None:
-    count = _count_python_files(path)
+    count = _count_python_files(walk, path)
     if count:
         unit = "file" if count == 1 else "files"
         walk.skipped.append(
@@ -176,9 +244,15 @@ def _add_file(walk: _Walk, path: Path, rel: str) -> None:
     walk.files.setdefault(str(path), (rel, path))
 
 
-def _may_be_script(name: str, path: str) -> bool:
-    suffix = os.path.splitext(name)[1].lower()
-    return suffix not in NOT_SCRIPTS and has_python_shebang(path)
+def _may_be_script(walk: _Walk, entry: os.DirEntry[str]) -> bool:
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if suffix in NOT_SCRIPTS:
+        return False
+    try:
+        walk.watch(entry.path, entry.stat())  # its first line decides: a new shebang shows
+    except OSError:
+        return False
+    return has_python_shebang(entry.path)
 
 
 def has_python_shebang(path: str | Path) -> bool:
@@ -195,10 +269,23 @@ def has_python_shebang(path: str | Path) -> bool:
     return any(_INTERPRETER.match(word.rsplit("/", 1)[-1]) for word in words[:3])
 
 
-def _count_python_files(folder: str) -> int:
+def _count_python_files(walk: _Walk, folder: str) -> int:
+    """Python files under a folder left out, for its skip line (links are not followed)."""
+    try:
+        walk.watch(folder, os.stat(folder))
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return 0
     count = 0
-    for _dirpath, _dirs, names in os.walk(folder):  # never follows links: no loops
-        count += sum(1 for name in names if name.endswith(PYTHON_SUFFIXES))
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                count += _count_python_files(walk, entry.path)
+            elif entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file():
+                count += 1
+        except OSError:
+            continue
     return count
 
 

@@ -97,6 +97,10 @@ class FileCache:
     def enabled(self) -> bool:
         return self.path is not None
 
+    def stored_names(self) -> list[str]:
+        """The names (relative paths, or whatever the scanner keys by) the cache held."""
+        return list(self._old)
+
     @property
     def stored(self) -> int:
         """How many files' results the cache held when it was opened."""

@@ -1,0 +1,111 @@
+"""The bandit walk is reused while no folder it listed and no file it opened has changed."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_devsecops.scanners import bandit_files
+from pytest_devsecops.scanners import cache as cache_mod
+from pytest_devsecops.scanners.bandit_files import FileSet, discover
+from pytest_devsecops.scanners.cache import FileCache
+from pytest_devsecops.settings import DEFAULT_EXCLUDES
+
+KEY = {"paths": ["project"]}
+
+
+def write(path: Path, text: str = "X = 1\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    write(root / "app" / "main.py")
+    write(root / "app" / "sub" / "util.py")
+    write(root / "app" / "tool", "echo not python\n")  # extensionless: opened for a shebang
+    write(root / "app" / "build" / "gen.py")  # excluded by name, counted
+    write(root / "README.md", "# docs\n")
+    return root
+
+
+def walk(root: Path, memo: FileCache | None = None) -> FileSet:
+    return discover(root, [root], DEFAULT_EXCLUDES, DEFAULT_EXCLUDES, memo=memo)
+
+
+def remembered(root: Path) -> Path:
+    """Walk once with a memo, as if the memo were written a few seconds after the files."""
+    folder = root.parent / "cache"
+    real = time.time_ns
+    with pytest.MonkeyPatch.context() as patch:
+        # Change times cannot be set back: the racy margin is passed by opening later instead.
+        patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
+        walk(root, FileCache.open(folder, "bandit-walk", KEY))
+    return folder
+
+
+def test_an_unchanged_tree_is_not_listed_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = walk(project)
+    folder = remembered(project)
+
+    def no_listing(path: object) -> object:
+        raise AssertionError(f"listed {path} again")
+
+    monkeypatch.setattr(bandit_files.os, "scandir", no_listing)
+    assert walk(project, FileCache.open(folder, "bandit-walk", KEY)) == fresh
+
+
+CHANGES: dict[str, Callable[[Path], object]] = {
+    "a file added": lambda root: write(root / "app" / "sub" / "new.py"),
+    "a file deleted": lambda root: (root / "app" / "sub" / "util.py").unlink(),
+    "a folder added": lambda root: write(root / "app" / "more" / "deep" / "x.py"),
+    "a file renamed": lambda root: (root / "app" / "main.py").rename(root / "app" / "main.txt"),
+    "a shebang added": lambda root: write(root / "app" / "tool", "#!/usr/bin/env python3\n"),
+    "an excluded folder grew": lambda root: write(root / "app" / "build" / "gen2.py"),
+    "a virtualenv appeared": lambda root: (
+        write(root / "app" / "sub" / "pyvenv.cfg", "home = /usr\n"),
+        write(root / "app" / "sub" / "bin" / "python", ""),
+    ),
+    "a folder became a link": lambda root: (
+        write(root / "elsewhere" / "other.py"),
+        os.rename(root / "app" / "sub", root / "old-sub"),
+        os.symlink(root / "elsewhere", root / "app" / "sub"),
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_change_the_walk_would_see_is_seen(project: Path, change: str) -> None:
+    folder = remembered(project)
+    CHANGES[change](project)
+    assert walk(project, FileCache.open(folder, "bandit-walk", KEY)) == walk(project)
+
+
+def test_a_tree_changed_just_before_the_walk_is_listed_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written within the racy margin of its folders' last change: not trusted the next time.
+    folder = project.parent / "cache"
+    walk(project, FileCache.open(folder, "bandit-walk", KEY))
+    listed: list[str] = []
+    real = os.scandir
+    monkeypatch.setattr(bandit_files.os, "scandir", lambda p: listed.append(p) or real(p))
+    walk(project, FileCache.open(folder, "bandit-walk", KEY))
+    assert listed
+
+
+def test_a_planted_memo_is_ignored(project: Path) -> None:
+    folder = remembered(project)
+    memo_file = folder / "bandit-walk.cache"
+    memo_file.write_bytes(memo_file.read_bytes().replace(b"main.py", b"evil.py"))
+    memo = FileCache.open(folder, "bandit-walk", KEY)
+    assert "corrupt or was not written on this machine" in memo.notes[0]
+    assert walk(project, memo) == walk(project)
