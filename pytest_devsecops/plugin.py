@@ -55,15 +55,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if xdist_controller:
         config.pluginmanager.register(XdistLateFindings(), "devsecops-xdist-late")
-    from . import selection as selection_mod
+    # `pytest devsecops/bandit::B602[...]` (a printed node id) selects and switches us on, as
+    # does --lf after failed security items. Neither possible: selection is not even imported.
+    selection = None
+    if any("devsecops" in str(arg) for arg in config.args) or any(
+        config.getoption(dest, False) for dest in ("lf", "failedfirst")
+    ):
+        from . import selection as selection_mod
 
-    # `pytest devsecops/bandit::B602[...]` (a printed node id) selects and switches us on.
-    selection = selection_mod.take_from_args(config) or selection_mod.from_last_failed(config)
+        selection = selection_mod.take_from_args(config) or selection_mod.from_last_failed(config)
     settings = options.resolve(config, on=selection is not None)
     if settings is None:
         _warn_ignored_report_options(config)
         return
     if selection is not None:
+        from . import selection as selection_mod
+
         config.stash[selection_mod.SELECTION_KEY] = selection
         settings = selection_mod.narrow(settings, selection)
     from .session import SecurityRun

@@ -148,7 +148,6 @@ LIGHT_OURS = {
     "pytest_devsecops.plugin",
     "pytest_devsecops.options",
     "pytest_devsecops.hookspecs",
-    "pytest_devsecops.selection",
     "pytest_devsecops.late_state",
     "pytest_devsecops.dast_fixtures",
     "pytest_devsecops.image_fixtures",
