@@ -121,9 +121,9 @@ def _settled(result: ScanResult) -> ScanResult:
         final = result.pending()
     except Exception as exc:
         final = _failed(result.scanner, exc)
-    final = sanitise.result(final)
-    # The findings were final already and items were made from them: they stay, fingerprints
-    # and all; what the check adds is the verdict on the tool (error, hint, notes).
+    # The findings were final already (and cleaned) and items were made from them: they stay,
+    # fingerprints and all; what the check adds is the verdict on the tool (error, hint, notes).
+    final = sanitise.result(dataclasses.replace(final, findings=()))
     return dataclasses.replace(
         final, scanner=result.scanner, findings=result.findings, pending=None
     )

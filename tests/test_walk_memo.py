@@ -56,10 +56,10 @@ def test_an_unchanged_tree_is_not_listed_again(
     fresh = walk(project)
     folder = remembered(project)
 
-    def no_listing(path: object) -> object:
-        raise AssertionError(f"listed {path} again")
+    def no_listing(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"walked {args[1]} again")
 
-    monkeypatch.setattr(bandit_files.os, "scandir", no_listing)
+    monkeypatch.setattr(bandit_files, "_walk_dir", no_listing)
     assert walk(project, FileCache.open(folder, "bandit-walk", KEY)) == fresh
 
 
@@ -95,11 +95,13 @@ def test_a_tree_changed_just_before_the_walk_is_listed_again(
     # Written within the racy margin of its folders' last change: not trusted the next time.
     folder = project.parent / "cache"
     walk(project, FileCache.open(folder, "bandit-walk", KEY))
-    listed: list[str] = []
-    real = os.scandir
-    monkeypatch.setattr(bandit_files.os, "scandir", lambda p: listed.append(p) or real(p))
+    walked: list[object] = []
+    real = bandit_files._walk_dir
+    monkeypatch.setattr(
+        bandit_files, "_walk_dir", lambda *a, **k: walked.append(a[1]) or real(*a, **k)
+    )
     walk(project, FileCache.open(folder, "bandit-walk", KEY))
-    assert listed
+    assert walked
 
 
 def test_a_planted_memo_is_ignored(project: Path) -> None:

@@ -97,10 +97,6 @@ class FileCache:
     def enabled(self) -> bool:
         return self.path is not None
 
-    def stored_names(self) -> list[str]:
-        """The names (relative paths, or whatever the scanner keys by) the cache held."""
-        return list(self._old)
-
     @property
     def stored(self) -> int:
         """How many files' results the cache held when it was opened."""
@@ -124,6 +120,12 @@ class FileCache:
             self._dirty = True  # written again now, the signature will be trusted next time
             return None  # racily clean: read it again
         return str(entry[0])
+
+    @property
+    def trusted_before(self) -> int:
+        """Stat signatures recorded in this cache hold only for paths last changed before this
+        moment (ns): one changed later may change again unseen within the same time tick."""
+        return self._trusted_before
 
     def file_digest(self, rel: str, path: Path) -> tuple[str, list[int]]:
         """`path`'s digest, from its stat signature when that is known, else from its bytes;
