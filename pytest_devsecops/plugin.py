@@ -36,10 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # The DAST fixtures and marker are there whenever the plugin is installed: a test that asks
     # for them has opted in. Nothing else happens without --devsecops.
-    from . import dast_fixtures, image_fixtures
+    from . import fixtures
 
-    config.pluginmanager.register(dast_fixtures, "devsecops-dast-fixtures")
-    config.pluginmanager.register(image_fixtures, "devsecops-image-fixtures")
+    config.pluginmanager.register(fixtures, "devsecops-fixtures")
     config.addinivalue_line(
         "markers",
         "container_image(name): the image the devsecops_image fixture scans (a name, a docker "

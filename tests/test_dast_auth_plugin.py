@@ -155,7 +155,7 @@ def test_bad_dast_settings_are_usage_errors(
 
 def test_marker_exclusions_add_to_the_logout_defaults() -> None:
     from pytest_devsecops.dast.interface import DEFAULT_EXCLUDE, DastOptions
-    from pytest_devsecops.dast_fixtures import _with
+    from pytest_devsecops.dast_check import with_overrides as _with
 
     options = _with(DastOptions(), {"exclude": ["/admin/*"], "time_based": True})
     assert options.exclude == (*DEFAULT_EXCLUDE, "/admin/*")

@@ -148,9 +148,8 @@ LIGHT_OURS = {
     "pytest_devsecops.plugin",
     "pytest_devsecops.options",
     "pytest_devsecops.hookspecs",
-    "pytest_devsecops.late_state",
-    "pytest_devsecops.dast_fixtures",
-    "pytest_devsecops.image_fixtures",
+    "pytest_devsecops.late_state",  # the end-of-session hooks look for late findings
+    "pytest_devsecops.fixtures",
 }
 
 

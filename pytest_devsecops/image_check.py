@@ -1,4 +1,7 @@
-"""The `devsecops_image` fixture: scan an image the test suite built, findings as subtests."""
+"""What the `devsecops_image` fixture gives a test: an image scan whose findings are subtests.
+
+Imported by the fixture in `fixtures.py` when a test uses it, never at start-up.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .late_state import late_findings
-
-# Registered whenever the plugin is installed: everything else is imported by the fixture that
-# needs it, never by a suite that does not use it.
 if TYPE_CHECKING:
     from .core.finding import ScanResult
     from .late import LateFindings
@@ -78,21 +77,3 @@ def _timeout(config: pytest.Config) -> float:
         return float(str(config.getini("devsecops_timeout")))
     except ValueError:
         return 600.0
-
-
-@pytest.fixture
-def devsecops_image(request: pytest.FixtureRequest, subtests: Any) -> ImageCheck:
-    """Scans a container image with ``.check("name:tag")`` (or the image named by
-    ``@pytest.mark.container_image(...)``): packages against OSV, config checks, secrets."""
-    marker = request.node.get_closest_marker("container_image")
-    default = ""
-    if marker is not None:
-        if len(marker.args) != 1 or not isinstance(marker.args[0], str) or marker.kwargs:
-            raise pytest.UsageError(
-                '@pytest.mark.container_image takes one image name: ("shop:1.0")'
-            )
-        default = marker.args[0]
-    return ImageCheck(request.config, default, late_findings(request.config), subtests)
-
-
-__all__ = ["ImageCheck", "devsecops_image"]

@@ -1,28 +1,24 @@
-"""Fixtures for DAST inside tests: the running app, a scan whose findings are subtests, and a
-client whose traffic is checked passively. Available whenever the plugin is installed."""
+"""What the `devsecops_dast` fixture gives a test: a scan whose findings are subtests.
+
+Imported by the fixtures in `fixtures.py` when a test uses them, never at start-up.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .late_state import late_findings
-
-# Registered whenever the plugin is installed: the DAST machinery (requests, the engine) is
-# imported by the fixture that needs it, never by a suite that does not use these fixtures.
 if TYPE_CHECKING:
     from .core.finding import ScanResult
     from .dast.auth import AuthConfig
     from .dast.interface import DastOptions
-    from .dast.traffic import CheckedSession
     from .late import LateFindings
 
-_MARKER_OPTIONS = {
+MARKER_OPTIONS = {
     "active",
     "paths",
     "max_duration",
@@ -31,23 +27,6 @@ _MARKER_OPTIONS = {
     "time_based",
     "exclude",
 }
-
-
-@pytest.fixture(scope="session")
-def devsecops_app(pytestconfig: pytest.Config) -> Iterator[str]:
-    """Base URL of the app under test, started once per session (per xdist worker) and stopped
-    afterwards. Override this fixture to hand over an app you start yourself, e.g.
-    ``return live_server.url`` with pytest-django or pytest-flask."""
-    from . import options_dast
-    from .dast.app import AppError
-    from .dast.target import running
-
-    target, _, _ = options_dast.dast_settings(pytestconfig)
-    try:
-        with running(target) as base:
-            yield base
-    except AppError as exc:
-        pytest.fail(f"pytest-devsecops could not start the app under test: {exc}", pytrace=False)
 
 
 @dataclasses.dataclass
@@ -75,7 +54,7 @@ class DastCheck:
         from .dast.scope import ScopeError, resolve_scope
         from .scanners.dast import build_result
 
-        scan_options = _with(self.options, overrides)
+        scan_options = with_overrides(self.options, overrides)
         try:
             scope = resolve_scope(self.base_url, self.allowed_hosts)
         except ScopeError as exc:
@@ -102,7 +81,7 @@ class DastCheck:
         return result
 
 
-def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
+def with_overrides(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
     from .dast.interface import DastOptions
 
     values = dict(overrides)
@@ -118,14 +97,7 @@ def _with(base: DastOptions, overrides: dict[str, Any]) -> DastOptions:
     return dataclasses.replace(base, **values)
 
 
-@pytest.fixture(scope="session")
-def devsecops_dast_auth() -> dict[str, dict[str, str]]:
-    """Credentials for ``devsecops_dast`` scans: override it to return ``{"headers": {...},
-    "cookies": {...}}``, e.g. a bearer token from your own login helper. Never printed."""
-    return {}
-
-
-def _auth(given: Any, base: AuthConfig) -> AuthConfig:
+def auth_from(given: Any, base: AuthConfig) -> AuthConfig:
     if not isinstance(given, dict) or set(given) - {"headers", "cookies"}:
         raise pytest.UsageError(
             'devsecops_dast_auth must return {"headers": {...}, "cookies": {...}} (either optional)'
@@ -141,61 +113,7 @@ def _auth(given: Any, base: AuthConfig) -> AuthConfig:
     return dataclasses.replace(base, headers=pairs["headers"], cookies=pairs["cookies"])
 
 
-@pytest.fixture
-def devsecops_dast(
-    request: pytest.FixtureRequest,
-    devsecops_app: str,
-    subtests: Any,
-    devsecops_dast_auth: Any,
-) -> DastCheck:
-    """A DAST scan of ``devsecops_app`` set up by ``@pytest.mark.dast(...)``; call ``.check()``."""
-    from . import options_dast
-
-    target, base_options, min_pages = options_dast.dast_settings(request.config)
-    base_options = dataclasses.replace(
-        base_options, auth=_auth(devsecops_dast_auth, base_options.auth)
-    )
-    marker = request.node.get_closest_marker("dast")
-    overrides = dict(marker.kwargs) if marker else {}
-    unknown = set(overrides) - _MARKER_OPTIONS
-    if unknown:
-        raise pytest.UsageError(
-            f"@pytest.mark.dast: unknown option(s) {', '.join(sorted(unknown))}"
-        )
-    return DastCheck(
-        devsecops_app,
-        _with(base_options, overrides),
-        min_pages,
-        target.allowed_hosts,
-        late_findings(request.config),
-        subtests,
-    )
-
-
-@pytest.fixture(scope="session")
-def devsecops_http(pytestconfig: pytest.Config, devsecops_app: str) -> Iterator[CheckedSession]:
-    """A ``requests.Session`` for functional tests against the app: relative URLs go to
-    ``devsecops_app``, and every response is checked by the passive DAST rules; the findings are
-    reported at the end of the session as ``devsecops/dast-traffic::...`` results."""
-    from . import options_dast
-    from .dast.scope import ScopeError, resolve_scope
-    from .dast.traffic import CheckedSession
-
-    target, _, _ = options_dast.dast_settings(pytestconfig)
-    try:
-        scope = resolve_scope(devsecops_app, target.allowed_hosts)
-    except ScopeError as exc:
-        pytest.fail(f"pytest-devsecops refused the target: {exc}", pytrace=False)
-    late: LateFindings = late_findings(pytestconfig)
-    zap_proxy = _zap_proxy(pytestconfig)
-    if zap_proxy:
-        late.zap_traffic = (zap_proxy, scope.origin)
-    session = CheckedSession(devsecops_app, scope, late.traffic, zap_proxy)
-    yield session
-    session.close()
-
-
-def _zap_proxy(config: pytest.Config) -> str:
+def zap_proxy(config: pytest.Config) -> str:
     """ZAP's address when test traffic should go through a running ZAP, else ""."""
     from . import options_dast
     from .dast.zap.client import ZapClient, ZapError
@@ -209,14 +127,3 @@ def _zap_proxy(config: pytest.Config) -> str:
         # auto too: a configured ZAP that does not answer is a failure, not a quiet fallback.
         pytest.fail(f"pytest-devsecops: test traffic cannot go through ZAP: {exc}", pytrace=False)
     return choice.zap.url
-
-
-def __getattr__(name: str) -> Any:
-    if name == "TrafficLog":  # re-exported, imported on first use
-        from .dast.traffic import TrafficLog
-
-        return TrafficLog
-    raise AttributeError(name)
-
-
-__all__ = ["DastCheck", "devsecops_app", "devsecops_dast", "devsecops_dast_auth", "devsecops_http"]
