@@ -111,3 +111,75 @@ def test_a_planted_memo_is_ignored(project: Path) -> None:
     memo = FileCache.open(folder, "bandit-walk", KEY)
     assert "corrupt or was not written on this machine" in memo.notes[0]
     assert walk(project, memo) == walk(project)
+
+
+def _link_cases(root: Path, outside: Path) -> dict[str, tuple[Callable[[], object], list[Path]]]:
+    """Trees whose walk depends on a path no folder signature covers, and the change to it."""
+    (root / "lib").mkdir()
+    outside.mkdir()
+    os.symlink("../lib/new.py", root / "app" / "ext.py")  # dangling until the change
+    os.symlink("../vendor", root / "app" / "vendor")  # dangling folder link
+    os.symlink(outside / "x.py", root / "app" / "out.py")  # dangling, out of the project
+    hop = outside / "hop"
+    os.symlink(root / "app" / "main.py", hop)
+    os.symlink(hop, root / "app" / "via.py")  # a chain through a link outside
+    write(root / "lib" / "thing", "X = 1\n")
+    os.symlink("../lib/thing", root / "app" / "thing")
+    interpreter = write(outside / "bin" / "python3.99", "")
+    write(root / "app" / "env" / "pyvenv.cfg", "home = /usr\n")
+    (root / "app" / "env" / "bin").mkdir()
+    os.symlink(interpreter, root / "app" / "env" / "bin" / "python")
+    write(root / "app" / "env" / "hidden.py", "import pickle\n")
+
+    def retarget_hop() -> None:
+        hop.unlink()
+        os.symlink(root / "app" / "build" / "gen.py", hop)
+
+    def file_becomes_folder() -> None:
+        (root / "lib" / "thing").unlink()
+        write(root / "lib" / "thing" / "evil.py")
+
+    app = [root / "app"]
+    return {
+        "a dangling link's target created": (lambda: write(root / "lib" / "new.py"), app),
+        "a dangling folder link's target created": (
+            lambda: write(root / "vendor" / "evil.py"),
+            app,
+        ),
+        "a link out of the project comes to life": (lambda: write(outside / "x.py"), [root]),
+        "a hop of a link chain retargeted": (retarget_hop, [root]),
+        "a linked file becomes a folder": (file_becomes_folder, app),
+        "a virtualenv's interpreter removed": (interpreter.unlink, [root]),
+    }
+
+
+LINK_CASES = [
+    "a dangling link's target created",
+    "a dangling folder link's target created",
+    "a link out of the project comes to life",
+    "a hop of a link chain retargeted",
+    "a linked file becomes a folder",
+    "a virtualenv's interpreter removed",
+]
+
+
+@pytest.mark.parametrize("case", LINK_CASES)
+def test_a_change_behind_a_link_is_seen(project: Path, tmp_path: Path, case: str) -> None:
+    # What a link points at, now or later, is in no folder the walk listed: such a walk is not
+    # remembered (a red-team pass found each of these reusing a stale outcome).
+    change, paths = _link_cases(project, tmp_path / "outside")[case]
+    folder = project.parent / "cache"
+    real = time.time_ns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
+        discover(
+            project,
+            paths,
+            DEFAULT_EXCLUDES,
+            DEFAULT_EXCLUDES,
+            memo=FileCache.open(folder, "bandit-walk", KEY),
+        )
+    change()
+    memo = FileCache.open(folder, "bandit-walk", KEY)
+    reused = discover(project, paths, DEFAULT_EXCLUDES, DEFAULT_EXCLUDES, memo=memo)
+    assert reused == discover(project, paths, DEFAULT_EXCLUDES, DEFAULT_EXCLUDES)

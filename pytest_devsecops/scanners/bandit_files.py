@@ -51,6 +51,11 @@ class _Walk:
     # them changed, the walk's outcome is the same (see `discover`'s memo).
     watched: dict[str, list[int]] = dataclasses.field(default_factory=dict)
 
+    # Set when the outcome also depends on paths no watched signature covers: a symbolic link
+    # (its target, a dangling link's future target, every hop), a virtualenv marker (where its
+    # interpreter points) or a folder that could not be listed. Such a walk is not remembered.
+    unwatchable: str = ""
+
     def watch(self, path: str, info: os.stat_result) -> None:
         self.watched[path] = stat_signature(info)
 
@@ -132,6 +137,9 @@ def _reuse(memo: FileCache, root: Path) -> FileSet | None:
 
 
 def _remember(memo: FileCache, walk: _Walk, found: FileSet) -> None:
+    if walk.unwatchable:
+        memo.save([])  # an earlier outcome must not outlive the tree it was made from
+        return
     base = str(walk.root) + os.sep
 
     def short(path: str) -> str:
@@ -165,6 +173,7 @@ def _walk_dir(
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
     except OSError as exc:
+        walk.unwatchable = walk.unwatchable or f"{rel or '.'}/ cannot be listed"
         if nested and is_virtualenv(Path(folder)):  # unlistable, but a virtualenv all the same
             _skip_folder(walk, folder, rel, VIRTUALENV)
         else:
@@ -172,9 +181,11 @@ def _walk_dir(
         return
     # A folder the project contains is left out when it is a virtualenv (a folder it was asked
     # to scan by name is scanned whatever it is); its own listing says so, no extra stat.
-    if nested and any(e.name == "pyvenv.cfg" for e in entries) and is_virtualenv(Path(folder)):
-        _skip_folder(walk, folder, rel, VIRTUALENV)
-        return
+    if any(e.name == "pyvenv.cfg" for e in entries):
+        walk.unwatchable = walk.unwatchable or f"{rel or '.'}/ holds a pyvenv.cfg"
+        if nested and is_virtualenv(Path(folder)):
+            _skip_folder(walk, folder, rel, VIRTUALENV)
+            return
     walk.seen_dirs.add((info.st_dev, info.st_ino))
     prefix = rel + "/" if rel else ""
     for entry in entries:
@@ -185,6 +196,8 @@ def _walk_dir(
             is_file = not is_dir and entry.is_file()
         except OSError:
             continue
+        if is_link:  # dangling ones too: what they will point at is watched by nothing
+            walk.unwatchable = walk.unwatchable or f"{prefix + name} is a symbolic link"
         if is_dir:
             _enter(walk, entry.path, prefix + name, is_link)
         elif is_file and is_link:
@@ -288,6 +301,8 @@ def _count_python_files(walk: _Walk, folder: str) -> int:
     count = 0
     for entry in entries:
         try:
+            if entry.is_symlink():
+                walk.unwatchable = walk.unwatchable or f"{entry.path} is a symbolic link"
             if entry.is_dir(follow_symlinks=False):
                 count += _count_python_files(walk, entry.path)
             elif entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file():
