@@ -301,8 +301,8 @@ def _count_python_files(walk: _Walk, folder: str) -> int:
     count = 0
     for entry in entries:
         try:
-            if entry.is_symlink():
-                walk.unwatchable = walk.unwatchable or f"{entry.path} is a symbolic link"
+            # A link in here (a virtualenv's bin/python) can only make the count stale, never
+            # scan or drop a file: a folder left out keeps the memo (an in-tree .venv is common).
             if entry.is_dir(follow_symlinks=False):
                 count += _count_python_files(walk, entry.path)
             elif entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file():
