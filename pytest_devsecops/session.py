@@ -93,7 +93,7 @@ class SecurityRun:
         from .scanners.bandit_run import usable_cpus
 
         settings = self.settings
-        cache = getattr(self.config, "cache", None) if settings.cache else None
+        cache = self._result_cache()
         context = ScanContext(
             cache_dir=cache.mkdir("devsecops") if cache is not None else None,
             cache_read=not self.config.getoption("cacheclear", False),
@@ -142,9 +142,13 @@ class SecurityRun:
             return
         self.scan = self.scan.settle()
         self._settled = True
-        cache = getattr(self.config, "cache", None) if self.settings.cache else None
+        cache = self._result_cache()
         if cache is not None:  # what --collect-only shows next time, without scanning
             listing.remember(cache, runner.to_data(self.scan))
+
+    def _result_cache(self) -> pytest.Cache | None:
+        """pytest's cache, unless devsecops_cache = false (listing runs read it regardless)."""
+        return getattr(self.config, "cache", None) if self.settings.cache else None
 
     def result_of(self, scanner: str) -> ScanResult:
         """A scanner's whole result, once its checks have finished."""

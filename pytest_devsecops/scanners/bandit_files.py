@@ -78,7 +78,7 @@ def discover(
     and bandit's config), the last walk's outcome is reused while every folder it listed and
     every file it opened still has the stat signature it had then: a folder's modification and
     change times move whenever an entry is added, removed, renamed or its permissions change.
-    One stat per folder replaces a listing of it (Django's 2,454 folders: 55 ms to 8 ms).
+    One stat per folder replaces a listing of it (Django's 2,454 folders: 55 ms to 12 ms).
     """
     if memo is not None:
         reused = _reuse(memo, root)

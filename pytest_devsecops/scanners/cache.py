@@ -159,7 +159,13 @@ class FileCache:
     def unchanged(self, current: Iterable[str]) -> bool:
         """Whether `save(current)` would write nothing: every file answered by its unchanged
         signature, none added or gone. The file on disk is current."""
-        return self.path is None or (not self._dirty and set(current) == self._old.keys())
+        if self.path is None:
+            return True
+        return not self._dirty and self._kept(current).keys() == self._old.keys()
+
+    def _kept(self, current: Iterable[str]) -> dict[str, list[Any]]:
+        """The entries a save writes: this run's files only, so deleted files drop out."""
+        return {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
 
     def release(self) -> None:
         """Drop the entries held in memory (only when `unchanged`: a save then writes nothing)."""
@@ -167,11 +173,10 @@ class FileCache:
 
     def save(self, current: Iterable[str]) -> None:
         """Keep the results of this run's files only: deleted files drop out."""
-        if self.path is None:
+        current = list(current)
+        if self.path is None or self.unchanged(current):
             return
-        entries = {rel: self._new[rel] for rel in sorted(set(current)) if rel in self._new}
-        if not self._dirty and entries.keys() == self._old.keys():
-            return  # every file answered by its unchanged signature: the file on disk is current
+        entries = self._kept(current)
         if len(entries) > MAX_ENTRIES:
             self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
             return
