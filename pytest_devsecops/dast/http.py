@@ -154,13 +154,15 @@ class HttpClient:
                     stream=True,
                 ) as raw,
             ):
+                # Cut before the headers were complete: whatever urllib3 parsed up to the cut
+                # (a status line and half a header) is no answer, however the body read ends.
+                if expired.is_set():
+                    raise requests.ConnectionError("deadline")
                 body, truncated = _read_capped(raw, started + self.timeout * 3)
                 headers = tuple((str(k), str(v)) for k, v in raw.raw.headers.items())
                 final = (
                     raw.url.replace(pinned.split("/", 3)[2], host, 1) if pinned != url else raw.url
                 )
-                if expired.is_set() and not truncated:  # cut mid-headers: no real answer
-                    raise requests.ConnectionError("deadline")
                 answer = Response(method, final, raw.status_code, headers, body, truncated)
                 if self.recorded is not None:
                     self.recorded.append(answer)
