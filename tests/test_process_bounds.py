@@ -94,13 +94,27 @@ def test_the_old_signature_still_works() -> None:
     assert (outcome.returncode, outcome.stdout.strip(), outcome.timed_out) == (0, "hi", False)
 
 
+LAUNCHERS = [
+    pytest.param("setpriv", id="setpriv"),
+    pytest.param("python", id="python-launcher"),
+]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_children_die_with_their_parent(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_children_die_with_their_parent(tmp_path: Path, launcher: str) -> None:
+    from pytest_devsecops.core import lifetime
+
+    if launcher == "setpriv" and lifetime.SETPRIV is None:
+        pytest.skip("util-linux's setpriv is not installed here")
     pid_file = tmp_path / "child.pid"
     # A parent (standing in for pytest) starts a tool through process.run, then is SIGKILLed.
     parent = f"""
         import sys, threading
+        from pytest_devsecops.core import lifetime
         from pytest_devsecops.scanners import process
+        if {launcher!r} == "python":
+            lifetime.SETPRIV = None
         code = "import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(300)"
         process.run([sys.executable, "-c", code], timeout=300)
     """
@@ -118,6 +132,50 @@ def test_children_die_with_their_parent(tmp_path: Path) -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_starting_a_child_runs_no_python_between_fork_and_exec(launcher: str) -> None:
+    """A fork that runs at-fork handlers races with threads registering them (concurrent.futures
+    does on first use) and released a lock a ThreadPoolExecutor held. Our children never do."""
+    parent = f"""
+        import os, sys
+        from pytest_devsecops.core import lifetime
+        from pytest_devsecops.scanners import process
+        if {launcher!r} == "python":
+            lifetime.SETPRIV = None
+        forks = []
+        os.register_at_fork(before=lambda: forks.append("before"))
+        outcome = process.run([sys.executable, "-c", "print('ran')"], timeout=30)
+        assert outcome.stdout.strip() == "ran", outcome
+        print(len(forks))
+    """
+    import subprocess
+
+    done = subprocess.run(python(parent), capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_a_missing_tool_is_still_a_start_error(
+    tmp_path: Path, launcher: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops.core import lifetime
+
+    if launcher == "python":
+        monkeypatch.setattr(lifetime, "SETPRIV", None)
+    missing = process.run(["devsecops-no-such-tool"], timeout=10)
+    assert missing.returncode is None
+    assert "No such file or directory: 'devsecops-no-such-tool'" in missing.start_error
+    script = tmp_path / "not-executable"
+    script.write_text("#!/bin/sh\necho hi\n")
+    refused = process.run([str(script)], timeout=10)
+    assert refused.returncode is None
+    assert "Permission denied" in refused.start_error
+    script.chmod(0o755)
+    ran = process.run([str(script)], timeout=10)
+    assert (ran.returncode, ran.stdout.strip(), ran.argv) == (0, "hi", (str(script),))
 
 
 def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:

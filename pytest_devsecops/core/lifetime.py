@@ -5,49 +5,97 @@ A cancelled CI job sends SIGTERM; Python's default is to die on the spot, skippi
 the fixtures' teardown. If we are killed outright (SIGKILL, an xdist worker crash), Linux
 sends each child we started SIGKILL through PR_SET_PDEATHSIG. Grandchildren that left the
 child's process group, and other platforms, are not covered: there only teardown helps.
+
+The child asks for PR_SET_PDEATHSIG itself, through a launcher that sets it and then execs the
+tool (util-linux's `setpriv`, else a few lines of Python), never through Popen's `preexec_fn`.
+`preexec_fn` runs Python between fork and exec and makes the parent run every at-fork handler,
+which Python documents as unsafe with threads; our scanners run side by side in threads, and a
+handler registered during another thread's fork (concurrent.futures registers one on first use)
+released a lock that a ThreadPoolExecutor held: `RuntimeError('release unlocked lock')`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
+import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
-_PR_SET_PDEATHSIG = 1
 _Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
-def _load_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
+# Linux only: PR_SET_PDEATHSIG is Linux's. The parent never calls prctl itself.
+_LINUX = sys.platform.startswith("linux")
+
+
+def _find_setpriv() -> str | None:
+    """util-linux's setpriv at its fixed homes (never from PATH; busybox's lacks --pdeathsig)."""
+    if not _LINUX:
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:  # pragma: no cover - a Linux without a loadable libc
-        return None
-    return getattr(libc, "prctl", None)
+    for home in ("/usr/bin/setpriv", "/bin/setpriv"):
+        real = os.path.realpath(home)
+        if os.path.basename(real) == "setpriv" and os.access(real, os.X_OK):
+            return home
+    return None
 
 
-# Looked up once in the parent: the child, between fork and exec, must only make the call.
-_PRCTL = _load_prctl()
+SETPRIV = _find_setpriv()
+
+# Used where setpriv is missing: asks for the signal, gives up if the parent is already gone
+# (the signal would never come), then becomes the tool. About 10 ms of interpreter start-up.
+_LAUNCHER = """
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    os._exit(137)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 
 
-def die_with_parent() -> None:
-    """`preexec_fn`: ask the kernel to SIGKILL this child when its parent (thread) exits."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+def dies_with_us(
+    argv: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """`argv` behind a launcher that makes the kernel SIGKILL it when its parent thread exits.
+
+    The program is resolved here, as Popen would (PATH of `env`, else ours; a path with a slash
+    from `cwd`), so a missing tool still raises the OSError Popen would have raised.
+    """
+    command = list(argv)
+    if not _LINUX or not command:
+        return command
+    program = _resolve(command[0], env, cwd)
+    if SETPRIV is not None:
+        return [SETPRIV, "--pdeathsig", "KILL", "--", program, *command[1:]]
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), program, *command[1:]]
+
+
+def _resolve(name: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None) -> str:
+    if os.sep in name:
+        where = os.path.join(cwd, name) if cwd is not None else name
+        if not os.path.exists(where):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+        if os.path.isdir(where) or not os.access(where, os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+        return name
+    search = (env if env is not None else os.environ).get("PATH", os.defpath)
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+    return found
 
 
 def supported() -> bool:
     """Whether children are tied to our lifetime by the kernel (Linux)."""
-    return _PRCTL is not None
+    return _LINUX
 
 
 def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:

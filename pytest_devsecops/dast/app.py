@@ -24,7 +24,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
 
-from ..core.lifetime import die_with_parent, tied_to_us
+from ..core.lifetime import dies_with_us, tied_to_us
 
 
 class AppError(Exception):
@@ -146,13 +146,12 @@ def run_command(
     base = f"http://127.0.0.1:{port}"
     try:
         child = subprocess.Popen(  # noqa: S603 - the user's own configured command, no shell
-            argv,
+            dies_with_us(argv, cwd=cwd),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=cwd,
-            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         log.close()

@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from ..core.lifetime import die_with_parent
+from ..core.lifetime import dies_with_us
 
 _KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TEMP", "TMPDIR", "TMP")
 MAX_OUTPUT = 256 * 1024 * 1024  # bytes per stream; more is cut and the outcome says so
@@ -54,15 +54,15 @@ def run(
     """Run `argv` in its own process group; kill the whole group on timeout or runaway output."""
     command = tuple(argv)
     deadline = time.monotonic() + timeout
+    child_env = dict(env) if env is not None else child_environment()
     try:
         child = subprocess.Popen(  # noqa: S603 - argv list, never a shell
-            command,
+            dies_with_us(command, child_env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=dict(env) if env is not None else child_environment(),
+            env=child_env,
             start_new_session=True,
-            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         return ProcessOutcome(command, None, "", "", start_error=str(exc))

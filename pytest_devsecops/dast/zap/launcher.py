@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...core.lifetime import die_with_parent, tied_to_us
+from ...core.lifetime import dies_with_us, tied_to_us
 from ..app import free_port, stop_process_group
 from .client import ZapClient, ZapError
 
@@ -51,12 +51,11 @@ def launched(command: str, timeout: float) -> Iterator[ZapClient]:
     log = tempfile.NamedTemporaryFile(prefix="devsecops-zap-", suffix=".log", delete=False)  # noqa: SIM115 - closed below
     try:
         child = subprocess.Popen(  # noqa: S603 - the configured ZAP launcher, no shell
-            argv,
+            dies_with_us(argv),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         log.close()
