@@ -15,13 +15,6 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
         EXAMPLE, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".pytest_cache")
     )
     result = pytester.runpytest_subprocess("--devsecops", "-p", "no:cacheprovider", "-rf")
-    # Passing: 4 functional tests and 7 status items. Failing (the demo gates at "low"):
-    # 6 bandit + 9 dependency + 7 secrets + 13 DAST items, the in-test DAST scan with its 13
-    # subtests, the 5 site-wide findings on the functional tests' own traffic, which the DAST
-    # scan reported too (once each, under devsecops/dast, with both sources), 7 image items,
-    # 39 infrastructure findings (Dockerfile, Kubernetes, Terraform and the two custom Rego
-    # checks) and 5 workflow ones.
-    result.assert_outcomes(passed=11, failed=100)
     result.stdout.fnmatch_lines_random(
         [
             "bandit *: 6 files scanned*, complete; 6 findings: 6 failed*",
@@ -60,6 +53,14 @@ def test_the_example_project_shows_its_planted_findings(pytester: pytest.Pyteste
             "FAILED devsecops/image::secret-aws-access-key-id[[]shop:1.0 /app/settings.py[]]*",
         ]
     )
+    # The summary lines come first: when a count is off, they name the scanner that is.
+    # Passing: 4 functional tests and 7 status items. Failing (the demo gates at "low"):
+    # 6 bandit + 9 dependency + 7 secrets + 13 DAST items, the in-test DAST scan with its 13
+    # subtests, the 5 site-wide findings on the functional tests' own traffic, which the DAST
+    # scan reported too (once each, under devsecops/dast, with both sources), 7 image items,
+    # 39 infrastructure findings (Dockerfile, Kubernetes, Terraform and the two custom Rego
+    # checks) and 5 workflow ones.
+    result.assert_outcomes(passed=11, failed=100)
     result.stdout.no_fnmatch_line("FAILED devsecops/dast-traffic::*")
     # The hardened twins stay clean.
     failed = [line for line in result.outlines if line.startswith("FAILED")]
