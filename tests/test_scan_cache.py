@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from pathlib import Path
 
 import pytest
+from cache_clock import written_later
 
 from pytest_devsecops.scanners import cache as cache_mod
 from pytest_devsecops.scanners.cache import FileCache
@@ -78,18 +80,12 @@ def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _stored_by_stat(folder: Path, files: dict[str, Path], racy: bool = False) -> FileCache:
-    if racy:
+    with contextlib.nullcontext() if racy else written_later(folder):
         cache = FileCache.open(folder, "bandit", KEY)
-    else:
-        # The change time cannot be set back: open the cache as if a few seconds later.
-        real = time.time_ns
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
-            cache = FileCache.open(folder, "bandit", KEY)
-    for rel, path in files.items():
-        digest, signature = cache.file_digest(rel, path)
-        cache.put(rel, digest, {"results": [rel]}, signature)
-    cache.save(files)
+        for rel, path in files.items():
+            digest, signature = cache.file_digest(rel, path)
+            cache.put(rel, digest, {"results": [rel]}, signature)
+        cache.save(files)
     return FileCache.open(folder, "bandit", KEY)
 
 
@@ -109,6 +105,36 @@ def test_the_racy_margin_counts_from_before_the_files_were_looked_at(tmp_path: P
         FileCache.open(tmp_path / "cache", "bandit", KEY).known_digest("a.py", source.stat())
         is None
     )
+
+
+def test_a_file_system_clock_behind_ours_does_not_make_a_racy_file_trusted(
+    tmp_path: Path,
+) -> None:
+    # A network share whose clock runs a minute behind ours: by our clock alone, a file changed
+    # just now looks a minute old, past the margin. The cache file's own mtime, stamped by the
+    # same file system, says otherwise (git compares with its index file's mtime for this).
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    real = time.time_ns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time_ns", lambda: real() + 60 * 1_000_000_000)
+        cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
+        digest, signature = cache.file_digest("a.py", source)
+        cache.put("a.py", digest, {"results": []}, signature)
+        cache.save(["a.py"])
+    reopened = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    assert reopened.trusted_before <= source.stat().st_mtime_ns
+    assert reopened.known_digest("a.py", source.stat()) is None
+
+
+def test_a_cache_file_dated_later_trusts_no_more_than_it_says(tmp_path: Path) -> None:
+    # Touching the cache file's mtime (it sits in the repository) can only make us read more.
+    cache = FileCache.open(tmp_path, "bandit", KEY)
+    cache.put("a.py", "d1", {"results": []})
+    cache.save(["a.py"])
+    said = json.loads((tmp_path / "bandit.cache").read_bytes().partition(b"\n")[2])["written"]
+    os.utime(tmp_path / "bandit.cache", ns=(2**62, 2**62))
+    assert FileCache.open(tmp_path, "bandit", KEY).trusted_before == said
 
 
 def test_an_unchanged_file_is_recognised_by_its_stat_without_reading_it(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cache_clock import written_later
 
 from pytest_devsecops.scanners import bandit_files
-from pytest_devsecops.scanners import cache as cache_mod
 from pytest_devsecops.scanners.bandit_files import FileSet, discover
 from pytest_devsecops.scanners.cache import FileCache
 from pytest_devsecops.settings import DEFAULT_EXCLUDES
@@ -42,10 +41,7 @@ def walk(root: Path, memo: FileCache | None = None) -> FileSet:
 def remembered(root: Path) -> Path:
     """Walk once with a memo, as if the memo were written a few seconds after the files."""
     folder = root.parent / "cache"
-    real = time.time_ns
-    with pytest.MonkeyPatch.context() as patch:
-        # Change times cannot be set back: the racy margin is passed by opening later instead.
-        patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
+    with written_later(folder):
         walk(root, FileCache.open(folder, "bandit-walk", KEY))
     return folder
 
@@ -169,9 +165,7 @@ def test_a_change_behind_a_link_is_seen(project: Path, tmp_path: Path, case: str
     # remembered (a red-team pass found each of these reusing a stale outcome).
     change, paths = _link_cases(project, tmp_path / "outside")[case]
     folder = project.parent / "cache"
-    real = time.time_ns
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(time, "time_ns", lambda: real() + 3 * cache_mod.RACY_NS)
+    with written_later(folder):
         discover(
             project,
             paths,

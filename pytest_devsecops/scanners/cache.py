@@ -182,7 +182,13 @@ class FileCache:
             return
         written = self._opened_ns - RACY_NS
         payload = json.dumps(
-            {"format": FORMAT, "key": self.key, "written": written, "entries": entries},
+            {
+                "format": FORMAT,
+                "key": self.key,
+                "written": written,
+                "saved": time.time_ns(),
+                "entries": entries,
+            },
             separators=(",", ":"),
         ).encode()
         if len(payload) > MAX_BYTES:
@@ -203,7 +209,8 @@ class FileCache:
         try:
             if self.path.is_symlink() or not self.path.exists():
                 return
-            if self.path.stat().st_size > MAX_BYTES + 100:
+            info = self.path.stat()
+            if info.st_size > MAX_BYTES + 100:
                 self._ignored("it is too big")
                 return
             data = self.path.read_bytes()
@@ -227,8 +234,7 @@ class FileCache:
             self._ignored("it was made for another tool version or configuration")
             return
         entries = content.get("entries")
-        written = content.get("written")
-        self._trusted_before = written if isinstance(written, int) else 0
+        self._trusted_before = _trusted_before(content, info.st_mtime_ns)
         if isinstance(entries, dict):
             self._old = {
                 rel: entry
@@ -242,6 +248,20 @@ class FileCache:
     def _ignored(self, why: str) -> None:
         name = self.path.name if self.path else "cache"
         self.notes.append(f"result cache {name} ignored and rebuilt: {why}")
+
+
+def _trusted_before(content: Mapping[str, Any], file_mtime_ns: int) -> int:
+    """The racy bound of a loaded cache on the file system's clock as well as ours.
+
+    `written` is on this machine's clock; file times come from the file system's, which on a
+    network share may run behind. As git compares files with its index file's own mtime, the
+    cache file's mtime (stamped when it was saved) places the same moment on the file system's
+    clock. The earlier bound wins: someone who can touch the file's mtime only makes us re-read.
+    """
+    written, saved = content.get("written"), content.get("saved")
+    if not isinstance(written, int) or not isinstance(saved, int) or saved < written:
+        return 0  # nothing trusted: every file is read again
+    return min(written, file_mtime_ns - (saved - written))
 
 
 KEY_BYTES = 32
