@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,8 @@ def written_later(folder: Path) -> Iterator[None]:
     Change times cannot be set back, so the racy margin is passed by moving the cache forward
     instead; both clocks move, as the cache checks one against the other.
     """
-    real = time.time_ns
+    real_time, real_file_system = time.time_ns, cache_mod._file_system_now
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(time, "time_ns", lambda: real() + SHIFT_NS)
+        patch.setattr(time, "time_ns", lambda: real_time() + SHIFT_NS)
+        patch.setattr(cache_mod, "_file_system_now", lambda at: real_file_system(at) + SHIFT_NS)
         yield
-    for path in folder.glob("*.cache"):
-        info = path.stat()
-        os.utime(path, ns=(info.st_atime_ns + SHIFT_NS, info.st_mtime_ns + SHIFT_NS))

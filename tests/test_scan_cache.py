@@ -127,14 +127,44 @@ def test_a_file_system_clock_behind_ours_does_not_make_a_racy_file_trusted(
     assert reopened.known_digest("a.py", source.stat()) is None
 
 
-def test_a_cache_file_dated_later_trusts_no_more_than_it_says(tmp_path: Path) -> None:
-    # Touching the cache file's mtime (it sits in the repository) can only make us read more.
-    cache = FileCache.open(tmp_path, "bandit", KEY)
-    cache.put("a.py", "d1", {"results": []})
+def test_a_slow_save_does_not_widen_the_file_system_bound(tmp_path: Path) -> None:
+    # The file system's clock is read before the (possibly long) encoding and write, not taken
+    # from the written file's mtime: a red-team pass showed a 3 s write eating the 2 s margin.
+    source = tmp_path / "a.py"
+    real_time, real_write = time.time_ns, cache_mod.atomic.write_atomic
+
+    def slow_write(path: Path, data: bytes) -> None:
+        time.sleep(3)
+        real_write(path, data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time_ns", lambda: real_time() + 60 * 1_000_000_000)
+        patch.setattr(cache_mod.atomic, "write_atomic", slow_write)
+        cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
+        source.write_text("x = 1\n")  # changed after the cache was opened: never trusted
+        digest, signature = cache.file_digest("a.py", source)
+        cache.put("a.py", digest, {"results": []}, signature)
+        cache.save(["a.py"])
+    reopened = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    assert reopened.known_digest("a.py", source.stat()) is None
+
+
+def test_a_wall_clock_stepped_back_during_the_run_does_not_move_the_bound_later(
+    tmp_path: Path,
+) -> None:
+    # The clock is ten seconds fast when the cache opens, then NTP steps it back (our clock and
+    # the file system's alike). A file changed after the opening must not look older than it.
+    real_time = time.time_ns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time_ns", lambda: real_time() + 10 * 1_000_000_000)
+        cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    digest, signature = cache.file_digest("a.py", source)
+    cache.put("a.py", digest, {"results": []}, signature)
     cache.save(["a.py"])
-    said = json.loads((tmp_path / "bandit.cache").read_bytes().partition(b"\n")[2])["written"]
-    os.utime(tmp_path / "bandit.cache", ns=(2**62, 2**62))
-    assert FileCache.open(tmp_path, "bandit", KEY).trusted_before == said
+    reopened = FileCache.open(tmp_path / "cache", "bandit", KEY)
+    assert reopened.known_digest("a.py", source.stat()) is None
 
 
 def test_an_unchanged_file_is_recognised_by_its_stat_without_reading_it(

@@ -27,7 +27,7 @@ from typing import Any
 from .. import __version__
 from ..core import atomic
 
-FORMAT = 3  # 2: keyed digests and stat signatures; 3: separate signing and digest keys
+FORMAT = 4  # 2: keyed digests, stat signatures; 3: two keys; 4: a racy bound per clock
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 200_000
 # A file changed less than this before the cache was written may have changed again within the
@@ -57,6 +57,7 @@ class FileCache:
         # Files changed after this moment may still change within one timestamp tick of their
         # stat: the racy margin counts from before any file of this run was looked at.
         self._opened_ns = time.time_ns()
+        self._opened_monotonic_ns = time.monotonic_ns()  # a wall-clock step cannot move this
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
         self._trusted_before = 0  # stat signatures of files changed before this time (ns)
@@ -180,13 +181,18 @@ class FileCache:
         if len(entries) > MAX_ENTRIES:
             self.notes.append(f"result cache not written: more than {MAX_ENTRIES} files")
             return
-        written = self._opened_ns - RACY_NS
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            written, written_fs = self._racy_bounds(self.path.parent)
+        except OSError as exc:
+            self.notes.append(f"result cache not written: {exc}")
+            return
         payload = json.dumps(
             {
                 "format": FORMAT,
                 "key": self.key,
                 "written": written,
-                "saved": time.time_ns(),
+                "written_fs": written_fs,
                 "entries": entries,
             },
             separators=(",", ":"),
@@ -196,12 +202,26 @@ class FileCache:
             return
         signature = hmac.new(self._sign_key, payload, "sha256").hexdigest().encode()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.is_symlink():
                 raise atomic.UnsafePathError(f"{self.path} is a symbolic link")
             atomic.write_atomic(self.path, signature + b"\n" + payload)
         except (OSError, atomic.UnsafePathError) as exc:
             self.notes.append(f"result cache not written: {exc}")
+
+    def _racy_bounds(self, folder: Path) -> tuple[int, int]:
+        """When this run began looking at files, less the margin: on our clock, and on the clock
+        of the file system the cache lives on (which on a network share may run behind ours).
+
+        Our clock's value is the earlier of the wall clock at opening and now less the monotonic
+        time since: a wall clock stepped back during the run cannot move it later. The file
+        system's clock is read from a file created here, before our clock is read again, so
+        the offset between the two can only be underestimated (trusting less, never more).
+        """
+        file_system_now = _file_system_now(folder)
+        now = time.time_ns()
+        elapsed = time.monotonic_ns() - self._opened_monotonic_ns
+        began = min(self._opened_ns, now - elapsed)
+        return began - RACY_NS, began - RACY_NS + (file_system_now - now)
 
     def _load(self) -> None:
         if self.path is None:
@@ -209,8 +229,7 @@ class FileCache:
         try:
             if self.path.is_symlink() or not self.path.exists():
                 return
-            info = self.path.stat()
-            if info.st_size > MAX_BYTES + 100:
+            if self.path.stat().st_size > MAX_BYTES + 100:
                 self._ignored("it is too big")
                 return
             data = self.path.read_bytes()
@@ -234,7 +253,7 @@ class FileCache:
             self._ignored("it was made for another tool version or configuration")
             return
         entries = content.get("entries")
-        self._trusted_before = _trusted_before(content, info.st_mtime_ns)
+        self._trusted_before = _trusted_before(content)
         if isinstance(entries, dict):
             self._old = {
                 rel: entry
@@ -250,18 +269,23 @@ class FileCache:
         self.notes.append(f"result cache {name} ignored and rebuilt: {why}")
 
 
-def _trusted_before(content: Mapping[str, Any], file_mtime_ns: int) -> int:
-    """The racy bound of a loaded cache on the file system's clock as well as ours.
+def _file_system_now(folder: Path) -> int:
+    """The time on the clock of `folder`'s file system: a new file's modification time."""
+    with tempfile.TemporaryFile(dir=folder, prefix=".clock-") as probe:
+        return os.fstat(probe.fileno()).st_mtime_ns
 
-    `written` is on this machine's clock; file times come from the file system's, which on a
-    network share may run behind. As git compares files with its index file's own mtime, the
-    cache file's mtime (stamped when it was saved) places the same moment on the file system's
-    clock. The earlier bound wins: someone who can touch the file's mtime only makes us re-read.
+
+def _trusted_before(content: Mapping[str, Any]) -> int:
+    """The racy bound of a loaded cache: the earlier of its two clocks' (see `_racy_bounds`).
+
+    As git compares files with its index file's own mtime, file times are compared with a moment
+    on the file system's clock; ours alone could make a file changed within its timestamp tick
+    look old on a share whose clock runs behind.
     """
-    written, saved = content.get("written"), content.get("saved")
-    if not isinstance(written, int) or not isinstance(saved, int) or saved < written:
+    written, written_fs = content.get("written"), content.get("written_fs")
+    if not isinstance(written, int) or not isinstance(written_fs, int):
         return 0  # nothing trusted: every file is read again
-    return min(written, file_mtime_ns - (saved - written))
+    return min(written, written_fs)
 
 
 KEY_BYTES = 32
