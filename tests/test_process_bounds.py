@@ -178,6 +178,72 @@ def test_a_missing_tool_is_still_a_start_error(
     assert (ran.returncode, ran.stdout.strip(), ran.argv) == (0, "hi", (str(script),))
 
 
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_a_program_the_kernel_cannot_run_is_a_start_error(
+    tmp_path: Path, launcher: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops.core import lifetime
+
+    if launcher == "python":
+        monkeypatch.setattr(lifetime, "SETPRIV", None)
+    no_shebang = tmp_path / "no-shebang"
+    no_shebang.write_text("echo ran through a shell\n")  # execvp would hand it to /bin/sh
+    lost_interpreter = tmp_path / "lost-interpreter"
+    lost_interpreter.write_text("#!/nonexistent/venv/bin/python\nprint('hi')\n")
+    for script in (no_shebang, lost_interpreter):
+        script.chmod(0o755)
+    refused = process.run([str(no_shebang)], timeout=10)
+    assert (refused.returncode, refused.stdout) == (None, "")
+    assert "Exec format error" in refused.start_error
+    lost = process.run([str(lost_interpreter)], timeout=10)
+    assert lost.returncode is None
+    assert "failed to execute" in lost.start_error, lost
+    assert "No such file or directory" in lost.start_error
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_setpriv_without_pdeathsig_gives_way_to_the_python_launcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_devsecops.core import lifetime
+
+    old = tmp_path / "setpriv"  # util-linux 2.32 (RHEL 8): no --pdeathsig
+    old.write_text("#!/bin/sh\necho 'Usage: setpriv [options] <program>'\necho ' --reset-env'\n")
+    old.chmod(0o755)
+    monkeypatch.setattr(lifetime, "SETPRIV", str(old))
+    assert lifetime.dies_with_us([sys.executable, "-c", "pass"])[0] == sys.executable
+    outcome = process.run([sys.executable, "-c", "print('ran')"], timeout=30)
+    assert (outcome.returncode, outcome.stdout.strip()) == (0, "ran")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the launchers are Linux's")
+def test_relative_path_folders_are_searched_from_the_childs_folder(tmp_path: Path) -> None:
+    from pytest_devsecops.core import lifetime
+
+    app = tmp_path / "app"
+    (app / "bin").mkdir(parents=True)
+    serve = app / "bin" / "serve"
+    serve.write_text("#!/bin/sh\necho served\n")
+    serve.chmod(0o755)
+    # As Popen: PATH's relative folders count from the child's cwd, not from ours.
+    argv = lifetime.dies_with_us(["serve"], {"PATH": "bin"}, cwd=app)
+    assert str(serve) in argv
+    with pytest.raises(FileNotFoundError):
+        lifetime.dies_with_us(["serve"], {"PATH": "bin"}, cwd=tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the launchers are Linux's")
+def test_the_python_launcher_passes_the_environment_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_devsecops.core import lifetime
+
+    monkeypatch.setattr(lifetime, "SETPRIV", None)
+    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C"}  # a C locale: Python would coerce it
+    outcome = process.run(["env"], timeout=30, env=env)  # not Python: it would coerce too
+    assert sorted(outcome.stdout.splitlines()) == sorted(f"{k}={v}" for k, v in env.items())
+
+
 def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:
     import socket
     import threading

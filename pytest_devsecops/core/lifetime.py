@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
-import shutil
+import re
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -36,7 +38,7 @@ _LINUX = sys.platform.startswith("linux")
 
 
 def _find_setpriv() -> str | None:
-    """util-linux's setpriv at its fixed homes (never from PATH; busybox's lacks --pdeathsig)."""
+    """util-linux's setpriv at its fixed homes (never from PATH)."""
     if not _LINUX:
         return None
     for home in ("/usr/bin/setpriv", "/bin/setpriv"):
@@ -48,15 +50,37 @@ def _find_setpriv() -> str | None:
 
 SETPRIV = _find_setpriv()
 
-# Used where setpriv is missing: asks for the signal, gives up if the parent is already gone
-# (the signal would never come), then becomes the tool. About 10 ms of interpreter start-up.
+
+@functools.cache
+def _knows_pdeathsig(setpriv: str) -> bool:
+    """Whether this setpriv has --pdeathsig (util-linux 2.33 on; RHEL 8 ships 2.32), asked once."""
+    try:
+        shown = subprocess.run(  # noqa: S603 - a fixed system path and a fixed flag
+            [setpriv, "--help"], capture_output=True, timeout=10, check=False, env={}
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return b"--pdeathsig" in shown.stdout
+
+
+# Where setpriv cannot: asks for the signal, gives up if the parent is already gone (the signal
+# would never come), then becomes the tool. About 10 ms of interpreter start-up. Python sets
+# LC_CTYPE when it coerces a C locale at start-up; the tool gets the environment it was given.
 _LAUNCHER = """
 import ctypes, os, signal, sys
 ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
 if os.getppid() != int(sys.argv[1]):
     os._exit(137)
-os.execv(sys.argv[2], sys.argv[2:])
+if sys.argv[2] == "-":
+    os.environ.pop("LC_CTYPE", None)
+try:
+    os.execv(sys.argv[3], sys.argv[3:])
+except OSError as exc:
+    sys.stderr.write(f"pytest-devsecops: failed to execute {sys.argv[3]}: {exc.strerror}\\n")
+    os._exit(127)
 """
+# How either launcher says the program could not be executed (exit status 126 or 127).
+EXEC_FAILED = re.compile(r"^(?:setpriv|pytest-devsecops): failed to execute .*$", re.MULTILINE)
 
 
 def dies_with_us(
@@ -66,31 +90,56 @@ def dies_with_us(
 ) -> list[str]:
     """`argv` behind a launcher that makes the kernel SIGKILL it when its parent thread exits.
 
-    The program is resolved here, as Popen would (PATH of `env`, else ours; a path with a slash
-    from `cwd`), so a missing tool still raises the OSError Popen would have raised.
+    The program is resolved here as Popen would (PATH of `env`, else ours; relative names and
+    folders from `cwd`), so a missing, non-executable or unrunnable tool still raises the
+    OSError Popen would have raised. One window stays open with setpriv: if we die before it
+    has made its call (about a millisecond after Popen returns), the child is not signalled.
     """
     command = list(argv)
     if not _LINUX or not command:
         return command
     program = _resolve(command[0], env, cwd)
-    if SETPRIV is not None:
+    if SETPRIV is not None and _knows_pdeathsig(SETPRIV):
         return [SETPRIV, "--pdeathsig", "KILL", "--", program, *command[1:]]
-    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), program, *command[1:]]
+    keep_ctype = "LC_CTYPE" in (env if env is not None else os.environ)
+    return [
+        sys.executable,
+        *("-I", "-S", "-c", _LAUNCHER, str(os.getpid()), "+" if keep_ctype else "-"),
+        *(program, *command[1:]),
+    ]
 
 
 def _resolve(name: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None) -> str:
+    """The absolute path Popen would execute for `name`, or the OSError it would raise."""
+    base = os.fspath(cwd) if cwd is not None else ""
     if os.sep in name:
-        where = os.path.join(cwd, name) if cwd is not None else name
-        if not os.path.exists(where):
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
-        if os.path.isdir(where) or not os.access(where, os.X_OK):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
-        return name
-    search = (env if env is not None else os.environ).get("PATH", os.defpath)
-    found = shutil.which(name, path=search)
-    if found is None:
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
-    return found
+        candidates = [name]
+    else:
+        candidates = [os.path.join(folder, name) for folder in os.get_exec_path(env)]
+    refused: OSError | None = None
+    for candidate in candidates:
+        where = os.path.abspath(os.path.join(base, candidate))
+        try:
+            _check_executable(where, name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            refused = refused or exc  # as Popen: keep looking, report this if nothing runs
+            continue
+        return where
+    raise refused or FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+
+
+def _check_executable(path: str, name: str) -> None:
+    info = os.stat(path)  # FileNotFoundError, NotADirectoryError: try the next, as Popen does
+    if not stat.S_ISREG(info.st_mode) or not os.access(path, os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+    # The kernel runs ELF binaries and #! scripts; anything else is ENOEXEC for Popen, while
+    # setpriv's execvp would hand it to /bin/sh.
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if not (start.startswith(b"#!") or start == b"\x7fELF"):
+        raise OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), name)
 
 
 def supported() -> bool:

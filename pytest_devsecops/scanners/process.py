@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from ..core.lifetime import dies_with_us
+from ..core.lifetime import EXEC_FAILED, dies_with_us
 
 _KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "TEMP", "TMPDIR", "TMP")
 MAX_OUTPUT = 256 * 1024 * 1024  # bytes per stream; more is cut and the outcome says so
@@ -81,6 +81,9 @@ def run(
         for stream in (child.stdout, child.stderr):
             if stream is not None:
                 stream.close()
+    failed_exec = EXEC_FAILED.search(_text(err)) if returncode in (126, 127) else None
+    if failed_exec is not None:  # the launcher ran, the program did not: as Popen's OSError
+        return ProcessOutcome(command, None, "", "", start_error=failed_exec.group(0))
     return ProcessOutcome(
         command,
         None if why == "timeout" else returncode,
