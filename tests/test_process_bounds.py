@@ -233,15 +233,38 @@ def test_relative_path_folders_are_searched_from_the_childs_folder(tmp_path: Pat
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the launchers are Linux's")
+def test_a_path_through_a_link_and_dot_dot_runs_what_popen_would(tmp_path: Path) -> None:
+    import subprocess
+
+    from pytest_devsecops.core import lifetime
+
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "real" / "sub")
+    for folder, said in ((tmp_path / "real", "through-the-link"), (tmp_path / "work", "textual")):
+        prog = folder / "prog"
+        prog.write_text(f"#!/bin/sh\necho {said}\n")
+        prog.chmod(0o755)
+    argv = ["link/../prog"]
+    cwd = tmp_path / "work"
+    popen = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True)
+    wrapped = lifetime.dies_with_us(argv, cwd=cwd)
+    ours = subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, check=True)
+    assert ours.stdout == popen.stdout == "through-the-link\n"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the launchers are Linux's")
 def test_the_python_launcher_passes_the_environment_unchanged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from pytest_devsecops.core import lifetime
 
     monkeypatch.setattr(lifetime, "SETPRIV", None)
-    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C"}  # a C locale: Python would coerce it
-    outcome = process.run(["env"], timeout=30, env=env)  # not Python: it would coerce too
-    assert sorted(outcome.stdout.splitlines()) == sorted(f"{k}={v}" for k, v in env.items())
+    path = os.environ.get("PATH", "")
+    # C locales: Python, starting the launcher, would coerce them to C.UTF-8.
+    for env in ({"PATH": path, "LANG": "C"}, {"PATH": path, "LC_CTYPE": "C"}):
+        outcome = process.run(["env"], timeout=30, env=env)  # not Python: it would coerce too
+        assert sorted(outcome.stdout.splitlines()) == sorted(f"{k}={v}" for k, v in env.items())
 
 
 def test_a_dripping_advisory_service_cannot_stretch_the_audit() -> None:

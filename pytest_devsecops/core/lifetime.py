@@ -64,14 +64,16 @@ def _knows_pdeathsig(setpriv: str) -> bool:
 
 
 # Where setpriv cannot: asks for the signal, gives up if the parent is already gone (the signal
-# would never come), then becomes the tool. About 10 ms of interpreter start-up. Python sets
-# LC_CTYPE when it coerces a C locale at start-up; the tool gets the environment it was given.
+# would never come), then becomes the tool. About 10 ms of interpreter start-up. Python coerces a
+# C locale at start-up (LC_CTYPE=C.UTF-8); the tool gets back the LC_CTYPE it was given.
 _LAUNCHER = """
 import ctypes, os, signal, sys
 ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
 if os.getppid() != int(sys.argv[1]):
     os._exit(137)
-if sys.argv[2] == "-":
+if sys.argv[2].startswith("="):
+    os.environ["LC_CTYPE"] = sys.argv[2][1:]
+else:
     os.environ.pop("LC_CTYPE", None)
 try:
     os.execv(sys.argv[3], sys.argv[3:])
@@ -91,55 +93,71 @@ def dies_with_us(
     """`argv` behind a launcher that makes the kernel SIGKILL it when its parent thread exits.
 
     The program is resolved here as Popen would (PATH of `env`, else ours; relative names and
-    folders from `cwd`), so a missing, non-executable or unrunnable tool still raises the
-    OSError Popen would have raised. One window stays open with setpriv: if we die before it
-    has made its call (about a millisecond after Popen returns), the child is not signalled.
+    folders from `cwd`), so a missing or non-executable tool still raises the OSError Popen
+    would have raised. Unlike Popen, a PATH entry whose `#!` interpreter is missing ends the
+    search (a start error) instead of trying the next folder. One window stays open with
+    setpriv: if we die before it has made its call (about a millisecond after Popen returns),
+    the child is not signalled.
     """
     command = list(argv)
     if not _LINUX or not command:
         return command
-    program = _resolve(command[0], env, cwd)
-    if SETPRIV is not None and _knows_pdeathsig(SETPRIV):
+    program, plain = _resolve(command[0], env, cwd)
+    # setpriv's execvp would hand a file that is neither ELF nor #! to /bin/sh; the Python
+    # launcher's execv leaves it to the kernel (binfmt_misc, or ENOEXEC), as Popen does.
+    if plain and SETPRIV is not None and _knows_pdeathsig(SETPRIV):
         return [SETPRIV, "--pdeathsig", "KILL", "--", program, *command[1:]]
-    keep_ctype = "LC_CTYPE" in (env if env is not None else os.environ)
+    ctype = (env if env is not None else os.environ).get("LC_CTYPE")
     return [
         sys.executable,
-        *("-I", "-S", "-c", _LAUNCHER, str(os.getpid()), "+" if keep_ctype else "-"),
+        *("-I", "-S", "-c", _LAUNCHER, str(os.getpid()), "-" if ctype is None else f"={ctype}"),
         *(program, *command[1:]),
     ]
 
 
-def _resolve(name: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None) -> str:
-    """The absolute path Popen would execute for `name`, or the OSError it would raise."""
-    base = os.fspath(cwd) if cwd is not None else ""
+def _resolve(
+    name: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None
+) -> tuple[str, bool]:
+    """The path Popen would execute for `name` (or the OSError it would raise), and whether it
+    is plainly an ELF binary or a #! script."""
+    # Joined, never normalised: `link/..` is the link target's parent to the kernel.
+    base = os.path.join(os.getcwd(), os.fspath(cwd) if cwd is not None else "")
     if os.sep in name:
         candidates = [name]
     else:
         candidates = [os.path.join(folder, name) for folder in os.get_exec_path(env)]
     refused: OSError | None = None
     for candidate in candidates:
-        where = os.path.abspath(os.path.join(base, candidate))
+        where = os.path.join(base, candidate)
         try:
-            _check_executable(where, name)
+            plain = _check_executable(where, name)
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
             refused = refused or exc  # as Popen: keep looking, report this if nothing runs
             continue
-        return where
+        return where, plain
     raise refused or FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
 
 
-def _check_executable(path: str, name: str) -> None:
+def _check_executable(path: str, name: str) -> bool:
+    """Raise as exec would for a missing, non-regular or non-executable file; return whether
+    it starts as an ELF binary or a #! script (False when it cannot be read: execute-only)."""
     info = os.stat(path)  # FileNotFoundError, NotADirectoryError: try the next, as Popen does
     if not stat.S_ISREG(info.st_mode) or not os.access(path, os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
-    # The kernel runs ELF binaries and #! scripts; anything else is ENOEXEC for Popen, while
-    # setpriv's execvp would hand it to /bin/sh.
-    with open(path, "rb") as handle:
-        start = handle.read(4)
-    if not (start.startswith(b"#!") or start == b"\x7fELF"):
-        raise OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), name)
+    try:
+        # Non-blocking: swapped for a FIFO after the stat, it must not hang us before any timeout.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+        start = os.read(fd, 4)
+    finally:
+        os.close(fd)
+    return start.startswith(b"#!") or start == b"\x7fELF"
 
 
 def supported() -> bool:
