@@ -157,14 +157,18 @@ def test_starting_a_child_runs_no_python_between_fork_and_exec(launcher: str) ->
     assert done.stdout.strip() == "0"
 
 
-@pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_a_missing_tool_is_still_a_start_error(
-    tmp_path: Path, launcher: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(params=LAUNCHERS)
+def launcher_here(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Children of this process start through setpriv, or through the Python launcher."""
     from pytest_devsecops.core import lifetime
 
-    if launcher == "python":
+    if request.param == "python":
         monkeypatch.setattr(lifetime, "SETPRIV", None)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("launcher_here")
+def test_a_missing_tool_is_still_a_start_error(tmp_path: Path) -> None:
     missing = process.run(["devsecops-no-such-tool"], timeout=10)
     assert missing.returncode is None
     assert "No such file or directory: 'devsecops-no-such-tool'" in missing.start_error
@@ -178,14 +182,8 @@ def test_a_missing_tool_is_still_a_start_error(
     assert (ran.returncode, ran.stdout.strip(), ran.argv) == (0, "hi", (str(script),))
 
 
-@pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_a_program_the_kernel_cannot_run_is_a_start_error(
-    tmp_path: Path, launcher: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from pytest_devsecops.core import lifetime
-
-    if launcher == "python":
-        monkeypatch.setattr(lifetime, "SETPRIV", None)
+@pytest.mark.usefixtures("launcher_here")
+def test_a_program_the_kernel_cannot_run_is_a_start_error(tmp_path: Path) -> None:
     no_shebang = tmp_path / "no-shebang"
     no_shebang.write_text("echo ran through a shell\n")  # execvp would hand it to /bin/sh
     lost_interpreter = tmp_path / "lost-interpreter"

@@ -142,11 +142,8 @@ def test_a_slow_save_does_not_widen_the_file_system_bound(tmp_path: Path) -> Non
         patch.setattr(cache_mod.atomic, "write_atomic", slow_write)
         cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
         source.write_text("x = 1\n")  # changed after the cache was opened: never trusted
-        digest, signature = cache.file_digest("a.py", source)
-        cache.put("a.py", digest, {"results": []}, signature)
-        cache.save(["a.py"])
-    reopened = FileCache.open(tmp_path / "cache", "bandit", KEY)
-    assert reopened.known_digest("a.py", source.stat()) is None
+        saved = _saved_with(cache, source)
+    assert FileCache.open(tmp_path / "cache", "bandit", KEY).known_digest("a.py", saved) is None
 
 
 def test_a_wall_clock_stepped_back_during_the_run_does_not_move_the_bound_later(
@@ -160,11 +157,16 @@ def test_a_wall_clock_stepped_back_during_the_run_does_not_move_the_bound_later(
         cache = FileCache.open(tmp_path / "cache", "bandit", KEY)
     source = tmp_path / "a.py"
     source.write_text("x = 1\n")
+    saved = _saved_with(cache, source)
+    assert FileCache.open(tmp_path / "cache", "bandit", KEY).known_digest("a.py", saved) is None
+
+
+def _saved_with(cache: FileCache, source: Path) -> os.stat_result:
+    """Record `source` as a.py in `cache` and save it; its stat, as the next run will see it."""
     digest, signature = cache.file_digest("a.py", source)
     cache.put("a.py", digest, {"results": []}, signature)
     cache.save(["a.py"])
-    reopened = FileCache.open(tmp_path / "cache", "bandit", KEY)
-    assert reopened.known_digest("a.py", source.stat()) is None
+    return source.stat()
 
 
 def test_an_unchanged_file_is_recognised_by_its_stat_without_reading_it(
