@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import json
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from pytest_devsecops import runner
 from pytest_devsecops.core.finding import Finding, Location, ScanResult
 from pytest_devsecops.core.severity import Severity
-from pytest_devsecops.scanners import bandit_run
+from pytest_devsecops.scanners import bandit_canary, bandit_run
 from pytest_devsecops.scanners.bandit import BanditScanner
 from pytest_devsecops.scanners.interface import ScanContext
 
@@ -161,3 +162,18 @@ def test_the_verdict_is_computed_once_whoever_asks(
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first, second = pool.map(lambda _n: check(), range(2))
     assert first.error == second.error == check().error == BROKEN
+
+
+def test_a_canary_report_that_breaks_its_reading_is_a_failure_said_so(tmp_path: Path) -> None:
+    # Reading the report runs in the canary's own thread: an exception there must reach the
+    # status item as the canary's failure, not the thread's stderr (leaving no rule "found").
+    sample = tmp_path / bandit_canary.CANARY_NAME
+    sample.write_text("x = 1\n")
+    fake_bandit = (
+        "import json, sys; out = sys.argv[sys.argv.index('--output') + 1];"
+        "json.dump({'results': [{'filename': sys.argv[-1]}], 'errors': [], 'metrics': {}},"
+        " open(out, 'w'))"
+    )
+    canary = bandit_run.Canary([sys.executable, "-c", fake_bandit], sample, tmp_path, 30)
+    canary.wait()
+    assert canary.failure.startswith("bandit failed on its canary sample: KeyError(")

@@ -160,11 +160,6 @@ def _check_executable(path: str, name: str) -> bool:
     return start.startswith(b"#!") or start == b"\x7fELF"
 
 
-def supported() -> bool:
-    """Whether children are tied to our lifetime by the kernel (Linux)."""
-    return _LINUX
-
-
 def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"terminated by signal {signum}")
 

@@ -137,6 +137,8 @@ class Canary:
                 self.failure = f"bandit failed on its canary sample: {failure}"
             else:
                 self.found = bandit_canary.take(data)[1]
+        except Exception as exc:  # in its own thread: said on the status item, not lost
+            self.failure = f"bandit failed on its canary sample: {exc!r}"
         finally:
             self.ended = time.monotonic()
 

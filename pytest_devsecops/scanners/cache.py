@@ -27,7 +27,7 @@ from typing import Any
 from .. import __version__
 from ..core import atomic
 
-FORMAT = 4  # 2: keyed digests, stat signatures; 3: two keys; 4: a racy bound per clock
+FORMAT = 4  # 2: keyed digests, stat signatures; 3: two keys; 4: the racy bound on two clocks
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 200_000
 # A file changed less than this before the cache was written may have changed again within the
@@ -183,18 +183,12 @@ class FileCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            written, written_fs = self._racy_bounds(self.path.parent)
+            written = self._racy_bound(self.path.parent)
         except OSError as exc:
             self.notes.append(f"result cache not written: {exc}")
             return
         payload = json.dumps(
-            {
-                "format": FORMAT,
-                "key": self.key,
-                "written": written,
-                "written_fs": written_fs,
-                "entries": entries,
-            },
+            {"format": FORMAT, "key": self.key, "written": written, "entries": entries},
             separators=(",", ":"),
         ).encode()
         if len(payload) > MAX_BYTES:
@@ -208,20 +202,21 @@ class FileCache:
         except (OSError, atomic.UnsafePathError) as exc:
             self.notes.append(f"result cache not written: {exc}")
 
-    def _racy_bounds(self, folder: Path) -> tuple[int, int]:
-        """When this run began looking at files, less the margin: on our clock, and on the clock
-        of the file system the cache lives on (which on a network share may run behind ours).
+    def _racy_bound(self, folder: Path) -> int:
+        """When this run began looking at files, less the margin, on the earlier of two clocks.
 
-        Our clock's value is the earlier of the wall clock at opening and now less the monotonic
-        time since: a wall clock stepped back during the run cannot move it later. The file
-        system's clock is read from a file created here, before our clock is read again, so
-        the offset between the two can only be underestimated (trusting less, never more).
+        File times come from the file system's clock, which on a network share may run behind
+        ours: as git compares files with its index file's own mtime, the moment is also placed
+        on the clock of the file system the cache lives on, read from a file created here
+        before our clock is read again (the offset can only be underestimated: trusting less,
+        never more). Our clock's value is the earlier of the wall clock at opening and now less
+        the monotonic time since: a wall clock stepped back during the run cannot move it later.
         """
         file_system_now = _file_system_now(folder)
         now = time.time_ns()
         elapsed = time.monotonic_ns() - self._opened_monotonic_ns
         began = min(self._opened_ns, now - elapsed)
-        return began - RACY_NS, began - RACY_NS + (file_system_now - now)
+        return began - RACY_NS + min(0, file_system_now - now)
 
     def _load(self) -> None:
         if self.path is None:
@@ -253,7 +248,8 @@ class FileCache:
             self._ignored("it was made for another tool version or configuration")
             return
         entries = content.get("entries")
-        self._trusted_before = _trusted_before(content)
+        written = content.get("written")
+        self._trusted_before = written if isinstance(written, int) else 0
         if isinstance(entries, dict):
             self._old = {
                 rel: entry
@@ -273,19 +269,6 @@ def _file_system_now(folder: Path) -> int:
     """The time on the clock of `folder`'s file system: a new file's modification time."""
     with tempfile.TemporaryFile(dir=folder, prefix=".clock-") as probe:
         return os.fstat(probe.fileno()).st_mtime_ns
-
-
-def _trusted_before(content: Mapping[str, Any]) -> int:
-    """The racy bound of a loaded cache: the earlier of its two clocks' (see `_racy_bounds`).
-
-    As git compares files with its index file's own mtime, file times are compared with a moment
-    on the file system's clock; ours alone could make a file changed within its timestamp tick
-    look old on a share whose clock runs behind.
-    """
-    written, written_fs = content.get("written"), content.get("written_fs")
-    if not isinstance(written, int) or not isinstance(written_fs, int):
-        return 0  # nothing trusted: every file is read again
-    return min(written, written_fs)
 
 
 KEY_BYTES = 32
